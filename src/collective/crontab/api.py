@@ -1,0 +1,160 @@
+"""The Python API of collective.crontab.
+
+Every function works on the current site (``zope.component.hooks.getSite``)
+and checks the current user's permission: ``collective.crontab.ManageJobs``
+for jobs and history, ``collective.crontab.RunTick`` for ``tick``. Jobs
+created or edited here run as the editing user; only a Manager may name
+another owner.
+
+Raises ``collective.crontab.jobs.JobError`` (naming the job and the fields)
+for bad input, ``AccessControl.Unauthorized`` for missing rights, and
+``KeyError`` for an unknown job id.
+"""
+
+from AccessControl import getSecurityManager
+from AccessControl import Unauthorized
+from collective.crontab import tick as engine
+from collective.crontab.jobs import FIELDS
+from collective.crontab.jobs import JobError
+from collective.crontab.jobs import read_job
+from collective.crontab.jobs import read_jobs
+from collective.crontab.jobs import remove_job
+from collective.crontab.jobs import validate
+from collective.crontab.jobs import write_job
+from collective.crontab.log import get_crontab
+from collective.crontab.permissions import ManageJobs
+from collective.crontab.permissions import RunTick
+from collective.crontab.schedule import utcnow
+from dataclasses import asdict
+from zope.component.hooks import getSite
+
+
+def _site(permission):
+    site = getSite()
+    if not getSecurityManager().checkPermission(permission, site):
+        raise Unauthorized("You may not %s in this site" % _VERBS[permission])
+    if get_crontab(site) is None:
+        raise engine.NotInstalled("collective.crontab is not installed in this site")
+    return site
+
+
+_VERBS = {ManageJobs: "manage cron jobs", RunTick: "run the cron tick"}
+
+
+def _existing(job_id):
+    job = read_job(job_id)
+    if job is None:
+        raise KeyError("There is no cron job '%s'" % job_id)
+    return job
+
+
+def _as_dict(site, job, now=None):
+    data = asdict(job)
+    del data["site_timezone"]
+    state = get_crontab(site).state(job.id)
+    now = now or utcnow()
+    data["effective_timezone"] = job.zone
+    data["next_run"] = None
+    if job.enabled:
+        try:
+            last = state.last if state is not None and state.last else now
+            data["next_run"] = job.cron.next_after(max(last, now))
+        except JobError as error:
+            data["error"] = str(error)
+    data["last_run"] = state.last_run if state is not None else None
+    data["last_status"] = (state.last_run or {}).get("status") if state is not None else None
+    data["running"] = dict(state.lease) if state is not None and state.lease else None
+    data["queued"] = job.id in get_crontab(site).queue
+    return data
+
+
+def _owner(site, job_id, fields):
+    user = getSecurityManager().getUser()
+    user_id = user.getId() or ""
+    requested = fields.get("owner")
+    if requested and requested != user_id:
+        if not user.has_role("Manager", site):
+            raise Unauthorized(
+                "Cron job '%s': only a Manager may make a job run as another "
+                "user ('%s')" % (job_id, requested)
+            )
+        if engine.find_user(site, requested) is None:
+            raise JobError(job_id, {"owner": "user '%s' does not exist" % requested})
+        return requested
+    return user_id
+
+
+def jobs():
+    """Every job as a dict with its state (next_run, last_run, last_status)."""
+    site = _site(ManageJobs)
+    now = utcnow()
+    return [_as_dict(site, job, now) for job in read_jobs()]
+
+
+def get_job(job_id):
+    """The job ``job_id`` as a dict with its state."""
+    site = _site(ManageJobs)
+    return _as_dict(site, _existing(job_id))
+
+
+def add_job(job_id, **fields):
+    """Create job ``job_id``; required fields: title, runner, schedule."""
+    site = _site(ManageJobs)
+    if read_job(job_id) is not None:
+        raise JobError(job_id, {"id": "a job with this id already exists"})
+    fields["owner"] = _owner(site, job_id, fields)
+    write_job(job_id, validate(job_id, fields))
+    return get_job(job_id)
+
+
+def update_job(job_id, **fields):
+    """Change some fields of job ``job_id``."""
+    site = _site(ManageJobs)
+    current = asdict(_existing(job_id))
+    values = {name: current[name] for name in FIELDS}
+    values.update(fields)
+    values["owner"] = _owner(site, job_id, fields)
+    write_job(job_id, validate(job_id, values))
+    return get_job(job_id)
+
+
+def delete_job(job_id):
+    """Remove job ``job_id``, its state and its history."""
+    site = _site(ManageJobs)
+    _existing(job_id)
+    remove_job(job_id)
+    crontab = get_crontab(site)
+    for container in (crontab.states, crontab.queue, crontab.running):
+        if job_id in container:
+            del container[job_id]
+
+
+def history(job_id, limit=20, start=0, status=None):
+    """Runs of job ``job_id`` as dicts, newest first."""
+    site = _site(ManageJobs)
+    state = get_crontab(site).state(job_id)
+    if state is None:
+        _existing(job_id)
+        return []
+    return state.history(limit=limit, start=start, status=status)
+
+
+def clear_history(job_id):
+    """Delete every recorded run of job ``job_id``."""
+    site = _site(ManageJobs)
+    state = get_crontab(site).state(job_id)
+    if state is not None:
+        state.clear()
+
+
+def run_now(job_id):
+    """Queue job ``job_id`` to run at the next tick, enabled or not."""
+    site = _site(ManageJobs)
+    _existing(job_id)
+    get_crontab(site).queue[job_id] = utcnow()
+
+
+def tick(now=None):
+    """Run what is due at ``now`` (default: the current UTC time); returns
+    a summary dict (keys ran, skipped, missed, lost, abandoned, invalid)."""
+    return engine.tick(_site(RunTick), now=now)

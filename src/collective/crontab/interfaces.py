@@ -1,0 +1,112 @@
+from collective.crontab import _
+from zope import schema
+from zope.interface import Attribute
+from zope.interface import Interface
+from zope.publisher.interfaces.browser import IDefaultBrowserLayer
+
+
+JOBS_PREFIX = "collective.crontab.jobs"
+STATUSES = ("success", "warning", "failure", "abandoned")
+
+
+class IBrowserLayer(IDefaultBrowserLayer):
+    """Marker for requests on a site with collective.crontab installed."""
+
+
+class ICronJob(Interface):
+    """One cron job: the records under ``collective.crontab.jobs/<job-id>``."""
+
+    title = schema.TextLine(
+        title=_("Title"),
+        description=_("What the job does, as shown in the job list."),
+        required=True,
+    )
+    runner = schema.TextLine(
+        title=_("Runner"),
+        description=_("Name of the runner utility that does the work."),
+        required=True,
+    )
+    schedule = schema.TextLine(
+        title=_("Schedule"),
+        description=_(
+            "A cron expression with five fields (minute hour day-of-month "
+            "month day-of-week), or @hourly, @daily, @weekly, @monthly, "
+            "@yearly."
+        ),
+        required=True,
+    )
+    enabled = schema.Bool(
+        title=_("Enabled"),
+        description=_("Only enabled jobs run on schedule."),
+        default=True,
+        required=False,
+    )
+    timezone = schema.TextLine(
+        title=_("Time zone"),
+        description=_(
+            "IANA time zone the schedule is read in, e.g. Europe/Berlin. "
+            "Empty: the site's time zone."
+        ),
+        default="",
+        required=False,
+    )
+    arguments = schema.Dict(
+        title=_("Arguments"),
+        description=_("Settings passed to the runner, as name and value."),
+        key_type=schema.TextLine(),
+        value_type=schema.TextLine(),
+        default={},
+        required=False,
+    )
+    catch_up = schema.Choice(
+        title=_("Missed runs"),
+        description=_(
+            "When slots were missed (site down, clock stopped): skip them, "
+            "or run once for all of them."
+        ),
+        values=("skip", "once"),
+        default="skip",
+        required=True,
+    )
+    owner = schema.TextLine(
+        title=_("Run as"),
+        description=_(
+            "User id the job runs as, with that user's rights. Empty: the "
+            "user of the clock."
+        ),
+        default="",
+        required=False,
+    )
+    max_runtime = schema.Int(
+        title=_("Maximum run time (seconds)"),
+        description=_(
+            "A run taking longer is flagged; a run whose process died is "
+            "recorded as abandoned after this time."
+        ),
+        default=3600,
+        min=1,
+        max=7 * 24 * 3600,
+        required=True,
+    )
+    history = schema.Int(
+        title=_("Runs to keep"),
+        description=_("How many runs the log keeps for this job."),
+        default=100,
+        min=1,
+        max=100000,
+        required=True,
+    )
+
+
+class ICronRunner(Interface):
+    """A named utility that does the work of a job."""
+
+    title = Attribute("Short name shown in the control panel")
+    description = Attribute("What the runner does and which arguments it reads")
+
+    def __call__(site, job):
+        """Do the work for ``job`` (a collective.crontab.jobs.Job) in ``site``.
+
+        Return None, a message, or a collective.crontab.RunResult. Raise to
+        fail: the runner's changes are then aborted.
+        """

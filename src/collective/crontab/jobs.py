@@ -1,0 +1,209 @@
+"""Cron jobs as plone.registry records: read, validate, write.
+
+A job is the group of records ``collective.crontab.jobs/<job-id>.<field>`` of
+the ICronJob schema, so any add-on can ship jobs in its own registry.xml.
+"""
+
+from collective.crontab.interfaces import ICronJob
+from collective.crontab.interfaces import ICronRunner
+from collective.crontab.interfaces import JOBS_PREFIX
+from collective.crontab.schedule import schedule_for
+from collective.crontab.schedule import ScheduleError
+from collective.crontab.schedule import validate_timezone
+from dataclasses import dataclass
+from dataclasses import field
+from plone.registry.interfaces import IRegistry
+from zope.component import getUtility
+from zope.component import queryUtility
+from zope.schema import getFieldsInOrder
+from zope.schema.interfaces import ValidationError
+
+import re
+
+
+JOB_ID = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,63}$")
+FIELDS = tuple(name for name, _field in getFieldsInOrder(ICronJob))
+MAX_ARGUMENT_LENGTH = 10000
+
+
+class JobError(ValueError):
+    """A job definition that cannot be stored or run.
+
+    ``errors`` maps field names to messages; str() names the job and fields.
+    """
+
+    def __init__(self, job_id, errors):
+        self.job_id = job_id
+        self.errors = dict(errors)
+        details = "; ".join("%s: %s" % item for item in self.errors.items())
+        super().__init__("Cron job '%s': %s" % (job_id, details))
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job as the tick and runners see it (a snapshot of its records)."""
+
+    id: str
+    title: str = ""
+    runner: str = ""
+    schedule: str = ""
+    enabled: bool = True
+    timezone: str = ""
+    arguments: dict = field(default_factory=dict)
+    catch_up: str = "skip"
+    owner: str = ""
+    max_runtime: int = 3600
+    history: int = 100
+    site_timezone: str = "UTC"
+
+    @property
+    def zone(self):
+        """The time zone the schedule is read in."""
+        return self.timezone or self.site_timezone
+
+    @property
+    def cron(self):
+        """The parsed, cached Schedule; raises JobError when invalid."""
+        try:
+            return schedule_for(self.schedule, self.zone)
+        except ScheduleError as error:
+            field_name = "timezone" if "time zone" in str(error) else "schedule"
+            raise JobError(self.id, {field_name: str(error)}) from None
+
+
+def _registry():
+    return getUtility(IRegistry)
+
+
+def _prefix(job_id):
+    return "%s/%s." % (JOBS_PREFIX, job_id)
+
+
+def site_timezone():
+    zone = _registry().get("plone.portal_timezone") or "UTC"
+    try:
+        validate_timezone(zone)
+    except ScheduleError:
+        return "UTC"
+    return zone
+
+
+def job_ids():
+    """Ids of all stored jobs, sorted."""
+    return list(_registry().collectionOfInterface(ICronJob, prefix=JOBS_PREFIX))
+
+
+def read_job(job_id, zone=None):
+    """The Job ``job_id`` or None. Missing records take schema defaults."""
+    registry = _registry()
+    prefix = _prefix(job_id)
+    names = list(registry.records.keys(prefix, prefix[:-1] + "/"))
+    if not names:
+        return None
+    values = {}
+    for name in FIELDS:
+        value = registry.get(prefix + name)
+        if value is not None:
+            values[name] = value
+    values["arguments"] = dict(values.get("arguments") or {})
+    return Job(id=job_id, site_timezone=zone or site_timezone(), **values)
+
+
+def read_jobs():
+    """Every stored job, in id order."""
+    zone = site_timezone()
+    return [read_job(job_id, zone) for job_id in job_ids()]
+
+
+def validate(job_id, values, check_runner=True):
+    """Check the fields of job ``job_id``; return the cleaned values.
+
+    Raises JobError naming every bad field. Missing fields take the schema
+    defaults; required ones must be present.
+    """
+    errors = {}
+    if not isinstance(job_id, str) or not JOB_ID.match(job_id):
+        raise JobError(
+            job_id,
+            {
+                "id": "'%s' must start with a letter and contain only letters, "
+                "digits, '-' and '_' (at most 64)" % (job_id,)
+            },
+        )
+    unknown = set(values) - set(FIELDS)
+    for name in sorted(unknown):
+        errors[name] = "is not a field of a cron job"
+    cleaned = {}
+    for name, schema_field in getFieldsInOrder(ICronJob):
+        value = values.get(name)
+        if value is None or (value == "" and schema_field.required):
+            if schema_field.default in (None, "") and schema_field.required:
+                errors[name] = "is required"
+                continue
+            value = schema_field.default
+        if name == "arguments":
+            error = _check_arguments(value)
+            if error:
+                errors[name] = error
+                continue
+            value = dict(value)
+        try:
+            schema_field.bind(None).validate(value)
+        except ValidationError as error:
+            errors[name] = _describe(error, value)
+            continue
+        cleaned[name] = value
+    if "schedule" in cleaned:
+        try:
+            cleaned["schedule"] = cleaned["schedule"].strip()
+            schedule_for(cleaned["schedule"], "UTC")
+        except ScheduleError as error:
+            errors["schedule"] = str(error)
+    if cleaned.get("timezone"):
+        try:
+            validate_timezone(cleaned["timezone"])
+        except ScheduleError as error:
+            errors["timezone"] = str(error)
+    if check_runner and cleaned.get("runner"):
+        if queryUtility(ICronRunner, name=cleaned["runner"]) is None:
+            errors["runner"] = "'%s' is not a registered runner" % cleaned["runner"]
+    if errors:
+        raise JobError(job_id, errors)
+    return cleaned
+
+
+def _check_arguments(value):
+    if not isinstance(value, dict):
+        return "must be a mapping of text to text, not %s" % type(value).__name__
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            return "'%s' must map text to text (got %s)" % (key, type(item).__name__)
+        if len(key) > 200 or len(item) > MAX_ARGUMENT_LENGTH:
+            return "'%s' is too long" % key[:50]
+    return None
+
+
+def _describe(error, value):
+    doc = error.doc() if hasattr(error, "doc") else str(error)
+    return "%r: %s" % (value, doc)
+
+
+def write_job(job_id, values):
+    """Store validated ``values`` for job ``job_id``, creating it if needed."""
+    collection = _registry().collectionOfInterface(ICronJob, prefix=JOBS_PREFIX)
+    proxy = collection[job_id] if job_id in collection else collection.add(job_id)
+    for name, value in values.items():
+        if getattr(proxy, name) != value:
+            setattr(proxy, name, value)
+
+
+def remove_job(job_id):
+    collection = _registry().collectionOfInterface(ICronJob, prefix=JOBS_PREFIX)
+    del collection[job_id]
+
+
+def job_of_record(name):
+    """The job id of a registry record name, or None."""
+    if not name.startswith(JOBS_PREFIX + "/"):
+        return None
+    return name[len(JOBS_PREFIX) + 1 :].rsplit(".", 1)[0]

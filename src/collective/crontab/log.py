@@ -1,0 +1,174 @@
+"""Runtime state and the run log, kept in an annotation of the site.
+
+Layout, chosen so that concurrent ticks touching different jobs never
+conflict and appending a run writes a bounded number of bytes:
+
+- ``Crontab`` (the annotation): containers created at install time.
+- one ``JobState`` per job: the last handled slot, the lease of a run in
+  progress, a summary of the last runs for the job list.
+- per job a ``History`` BTree of ``Run`` objects keyed by start time, newest
+  first, trimmed to the job's ``history`` limit.
+"""
+
+from BTrees.Length import Length
+from BTrees.LOBTree import LOBTree
+from BTrees.OOBTree import OOBTree
+from datetime import datetime
+from datetime import timedelta
+from persistent import Persistent
+from zope.annotation.interfaces import IAnnotations
+
+
+ANNOTATION_KEY = "collective.crontab"
+RECENT = 20
+MAX_TEXT = 64 * 1024
+#: A tick that writes nothing else refreshes the heartbeat this often.
+HEARTBEAT_INTERVAL = timedelta(minutes=4)
+STATUS_CODES = {
+    "success": "s",
+    "warning": "w",
+    "failure": "f",
+    "abandoned": "a",
+    "missed": "m",
+    "skipped": "k",
+}
+STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
+
+
+class History(LOBTree):
+    """Runs keyed by minus the start time in microseconds: newest first.
+
+    Small buckets keep the bytes rewritten by one append small.
+    """
+
+    max_leaf_size = 30
+    max_internal_size = 100
+
+
+class Run(Persistent):
+    """One run (or ledger entry) of a job. Written once."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+    def as_dict(self):
+        return {
+            "slot": self.slot,
+            "started": self.started,
+            "finished": self.finished,
+            "duration": self.duration,
+            "status": self.status,
+            "message": self.message,
+            "traceback": self.traceback,
+            "client": self.client,
+        }
+
+
+class JobState(Persistent):
+    """Runtime state of one job. Never stored in the registry."""
+
+    last = None  # every slot up to here is handled; None: arm at next tick
+    lease = None  # dict(slot, started, client, expires) while a run is on
+    last_run = None  # dict of the latest run (as Run.as_dict, no traceback)
+    recent = ()  # (status code, started epoch seconds, duration), newest first
+
+    def __init__(self):
+        self.runs = History()
+        self.count = 0
+
+    def append(self, limit, **values):
+        """Add a run and trim the history to ``limit`` runs."""
+        for name in ("message", "traceback"):
+            values[name] = truncate(values.get(name) or "")
+        run = Run(**values)
+        key = -int(values["started"].timestamp() * 1_000_000)
+        while key in self.runs:
+            key -= 1
+        self.runs[key] = run
+        self.count += 1
+        while self.count > limit:
+            del self.runs[self.runs.maxKey()]
+            self.count -= 1
+        summary = dict(run.as_dict(), traceback="")
+        if run.status not in ("missed", "skipped"):
+            self.last_run = summary
+        entry = (
+            STATUS_CODES[run.status],
+            values["started"].timestamp(),
+            values["duration"],
+        )
+        self.recent = ((entry,) + tuple(self.recent))[:RECENT]
+        return run
+
+    def history(self, limit=None, start=0, status=None):
+        """Runs as dicts, newest first."""
+        result = []
+        for position, run in enumerate(self._runs(status)):
+            if position < start:
+                continue
+            if limit is not None and len(result) >= limit:
+                break
+            result.append(run.as_dict())
+        return result
+
+    def _runs(self, status):
+        for run in self.runs.values():
+            if status is None or run.status == status:
+                yield run
+
+    def clear(self):
+        self.runs = History()
+        self.count = 0
+        self.recent = ()
+        self.last_run = None
+
+
+class Heartbeat(Persistent):
+    """When and where the last tick ran; concurrent beats keep the newest."""
+
+    at = None
+    client = ""
+
+    def _p_resolveConflict(self, old, committed, new):
+        if committed.get("at") is None:
+            return new
+        if new.get("at") is None or committed["at"] > new["at"]:
+            return committed
+        return new
+
+
+class Crontab(Persistent):
+    """The annotation: every container exists from install time on."""
+
+    def __init__(self):
+        self.states = OOBTree()  # job id -> JobState
+        self.running = OOBTree()  # job id -> lease expiry (UTC)
+        self.queue = OOBTree()  # job id -> requested at: "run now"
+        self.version = Length()  # bumped on every change of a job's records
+        self.heartbeat = Heartbeat()
+
+    def state(self, job_id, create=False):
+        state = self.states.get(job_id)
+        if state is None and create:
+            state = self.states[job_id] = JobState()
+        return state
+
+
+def truncate(text, limit=MAX_TEXT):
+    if len(text) <= limit:
+        return text
+    return text[: limit - 40] + "\n... [truncated, %d characters]" % len(text)
+
+
+def get_crontab(site, create=False):
+    annotations = IAnnotations(site)
+    crontab = annotations.get(ANNOTATION_KEY)
+    if crontab is None and create:
+        crontab = annotations[ANNOTATION_KEY] = Crontab()
+    return crontab
+
+
+def remove_crontab(site):
+    annotations = IAnnotations(site)
+    if ANNOTATION_KEY in annotations:
+        del annotations[ANNOTATION_KEY]

@@ -1,0 +1,31 @@
+"""Test layers: a Plone site with collective.crontab installed."""
+
+from plone.app.testing import applyProfile
+from plone.app.testing import FunctionalTesting
+from plone.app.testing import IntegrationTesting
+from plone.app.testing import PLONE_FIXTURE
+from plone.app.testing import PloneSandboxLayer
+
+import collective.crontab
+
+
+class CrontabLayer(PloneSandboxLayer):
+    defaultBases = (PLONE_FIXTURE,)
+
+    def setUpZope(self, app, configurationContext):
+        import collective.crontab.tests
+
+        self.loadZCML(package=collective.crontab)
+        self.loadZCML(name="testing.zcml", package=collective.crontab.tests)
+
+    def setUpPloneSite(self, portal):
+        applyProfile(portal, "collective.crontab:default")
+
+
+FIXTURE = CrontabLayer()
+INTEGRATION_TESTING = IntegrationTesting(
+    bases=(FIXTURE,), name="collective.crontab:Integration"
+)
+FUNCTIONAL_TESTING = FunctionalTesting(
+    bases=(FIXTURE,), name="collective.crontab:Functional"
+)

@@ -1,0 +1,377 @@
+"""The engine of one tick: due jobs -> claim -> run as owner -> record.
+
+Every step runs in its own transaction. A slot is claimed by committing the
+job's state before its runner starts, so of two clients (or threads) claiming
+the same slot one gets a ConflictError and leaves the slot to the other.
+A tick with nothing due reads cached data and writes nothing.
+"""
+
+from AccessControl.SecurityManagement import getSecurityManager
+from AccessControl.SecurityManagement import newSecurityManager
+from AccessControl.SecurityManagement import setSecurityManager
+from collective.crontab import logger
+from collective.crontab import RunResult
+from collective.crontab.interfaces import ICronRunner
+from collective.crontab.jobs import JobError
+from collective.crontab.jobs import read_jobs
+from collective.crontab.jobs import site_timezone
+from collective.crontab.log import get_crontab
+from collective.crontab.log import HEARTBEAT_INTERVAL
+from collective.crontab.schedule import utcnow
+from contextlib import contextmanager
+from datetime import timedelta
+from weakref import WeakKeyDictionary
+from ZODB.POSException import ConflictError
+from zope.component import queryUtility
+from zope.globalrequest import getRequest
+
+import os
+import socket
+import traceback
+import transaction
+
+
+#: Name of this process in the run log (several ZEO clients tick one site).
+CLIENT = os.environ.get(
+    "CRONTAB_CLIENT", "%s:%d" % (socket.gethostname(), os.getpid())
+)
+#: Attempts at a transaction that meets ConflictErrors.
+CONFLICT_RETRIES = 3
+_caches = WeakKeyDictionary()  # ZODB DB -> {site path: _JobsCache}
+
+
+class NotInstalled(RuntimeError):
+    """collective.crontab is not installed in this site."""
+
+
+class _JobsCache:
+    """Jobs parsed from the registry, and for each the earliest time it can
+    next be due. Valid while the crontab's version and site zone are the same.
+    Another client running a job only makes the cached time too early, which
+    costs one state read, never a missed run."""
+
+    def __init__(self, key):
+        self.key = key
+        self.jobs = []
+        self.invalid = {}
+        self.next = {}
+        for job in read_jobs():
+            try:
+                job.cron
+            except JobError as error:
+                self.invalid[job.id] = str(error)
+                logger.error("%s: it will not run until it is fixed", error)
+                continue
+            self.jobs.append(job)
+        self.by_id = {job.id: job for job in self.jobs}
+
+
+def _jobs_cache(site, crontab):
+    per_db = _caches.setdefault(site._p_jar.db(), {})
+    path = site.getPhysicalPath()
+    key = (crontab.version(), site_timezone())
+    cache = per_db.get(path)
+    if cache is None or cache.key != key:
+        cache = per_db[path] = _JobsCache(key)
+    return cache
+
+
+class Summary:
+    def __init__(self, now, cache):
+        self.now = now
+        self.wrote = False
+        self.data = {
+            "now": now.isoformat(),
+            "client": CLIENT,
+            "jobs": len(cache.jobs) + len(cache.invalid),
+            "ran": [],
+            "skipped": [],
+            "missed": [],
+            "lost": [],
+            "abandoned": [],
+            "invalid": dict(cache.invalid),
+        }
+
+    def add(self, kind, job_id, slot=None, **extra):
+        entry = {"job": job_id}
+        if slot is not None:
+            entry["slot"] = slot.isoformat()
+        entry.update(extra)
+        self.data[kind].append(entry)
+
+
+def tick(site, now=None):
+    """Run what is due in ``site`` at ``now`` (aware; default: the time now).
+
+    Returns a JSON-able summary. Raises NotInstalled without the add-on.
+    """
+    now = now or utcnow()
+    crontab = get_crontab(site)
+    if crontab is None:
+        raise NotInstalled("collective.crontab is not installed in %s" % site.getId())
+    cache = _jobs_cache(site, crontab)
+    summary = Summary(now, cache)
+    for job_id, expires in list(crontab.running.items()):
+        if expires <= now:
+            _abandon(crontab, cache, job_id, now, summary)
+    for job_id in list(crontab.queue.keys()):
+        _run_queued(site, crontab, cache, job_id, now, summary)
+    for job in cache.jobs:
+        if not job.enabled:
+            continue
+        earliest = cache.next.get(job.id)
+        if earliest is not None and earliest > now:
+            continue
+        _tick_job(site, crontab, cache, job, now, summary)
+    _beat(crontab, now, summary)
+    return summary.data
+
+
+def _tick_job(site, crontab, cache, job, now, summary):
+    state = crontab.state(job.id)
+    if state is None or state.last is None:
+        # First tick to see the job enabled: its first slot is after `now`.
+        _write(lambda: _arm(crontab, job.id, now), summary)
+        cache.next[job.id] = job.cron.next_after(now)
+        return
+    plan = job.cron.plan(state.last, now, job.catch_up)
+    if plan.last is None:
+        cache.next[job.id] = job.cron.next_after(state.last)
+        return
+    if _claim(crontab, job, plan, now, summary):
+        for position, slot in enumerate(plan.run):
+            outcome = _execute(site, job, slot)
+            _record(crontab, job, slot, outcome, summary, final=position == len(plan.run) - 1)
+    cache.next[job.id] = job.cron.next_after(plan.last)
+
+
+def _arm(crontab, job_id, now):
+    state = crontab.state(job_id, create=True)
+    if state.last is None:
+        state.last = now
+
+
+def _write(change, summary):
+    """Run ``change`` in a fresh transaction and commit it, retrying on
+    conflicts. Returns what ``change`` returned, or None if it kept
+    conflicting."""
+    for attempt in range(CONFLICT_RETRIES):
+        transaction.commit()  # start from what other clients committed
+        try:
+            result = change()
+            transaction.commit()
+        except ConflictError:
+            transaction.abort()
+            continue
+        summary.wrote = True
+        return result
+    return None
+
+
+def _claim(crontab, job, plan, now, summary):
+    """Mark ``plan`` handled and take the lease. False if another client
+    handled it first, the job is still running, or there is nothing to run."""
+
+    def claim():
+        state = crontab.state(job.id, create=True)
+        if state.last is not None and state.last >= plan.last:
+            return "lost"
+        if state.lease is not None:
+            if state.lease["expires"] > now:
+                state.last = plan.last
+                _ledger(state, job, plan.run[0] if plan.run else plan.last, "skipped",
+                        "Not run: the run of %s on %s is still going"
+                        % (state.lease["slot"].isoformat(), state.lease["client"]))
+                return "skipped"
+            _abandon_lease(crontab, job.id, state, job.history)
+        if plan.missed:
+            first, deadline = plan.missed
+            _ledger(state, job, first, "missed",
+                    "Missed the slots from %s to %s (more than 5 minutes late); "
+                    "catch-up policy '%s'" % (first.isoformat(), deadline.isoformat(), job.catch_up))
+        state.last = plan.last
+        if not plan.run:
+            return "missed"
+        expires = now + timedelta(seconds=job.max_runtime)
+        state.lease = {"slot": plan.run[0], "started": utcnow(), "client": CLIENT, "expires": expires}
+        crontab.running[job.id] = expires
+        return "claimed"
+
+    result = _write(claim, summary) or "lost"
+    if result == "lost":
+        summary.add("lost", job.id, plan.last)
+    elif result == "skipped":
+        summary.add("skipped", job.id, plan.last)
+    if plan.missed:
+        summary.add("missed", job.id, plan.missed[0])
+    return result == "claimed"
+
+
+def _ledger(state, job, slot, status, message):
+    started = utcnow()
+    state.append(job.history, slot=slot, started=started, finished=started,
+                 duration=0.0, status=status, message=message, traceback="", client=CLIENT)
+
+
+def _execute(site, job, slot):
+    """Run the job's runner as its owner in its own transaction; return
+    (status, message, traceback, started, finished)."""
+    started = utcnow()
+    status, message, trace = "failure", "", ""
+    for attempt in range(1, CONFLICT_RETRIES + 1):
+        try:
+            runner = queryUtility(ICronRunner, name=job.runner)
+            if runner is None:
+                raise JobError(job.id, {"runner": "'%s' is not a registered runner" % job.runner})
+            with run_as(site, job.owner):
+                result = runner(site, job)
+            transaction.get().note("collective.crontab: %s (%s)" % (job.id, slot.isoformat()))
+            transaction.commit()
+            status, message = _outcome(result)
+            trace = ""
+            break
+        except ConflictError:
+            transaction.abort()
+            status = "failure"
+            message = "Gave up after %d conflicting attempts" % attempt
+            trace = traceback.format_exc()
+        except Exception as error:
+            transaction.abort()
+            status, trace = "failure", traceback.format_exc()
+            message = "%s: %s" % (type(error).__name__, error)
+            logger.warning("Cron job '%s' failed: %s", job.id, message)
+            break
+    finished = utcnow()
+    duration = (finished - started).total_seconds()
+    if duration > job.max_runtime and status == "success":
+        status = "warning"
+        message = ("%s\n" % message if message else "") + "ran %s, limit %s" % (
+            _span(duration), _span(job.max_runtime))
+    return status, message, trace, started, finished
+
+
+def _outcome(result):
+    if result is None:
+        return "success", ""
+    if isinstance(result, RunResult):
+        return result.status, result.message
+    return "success", str(result)
+
+
+def _span(seconds):
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return "%dh%02dm" % (hours, minutes) if minutes else "%dh" % hours
+    if minutes:
+        return "%dm%02ds" % (minutes, seconds) if seconds else "%dm" % minutes
+    return "%ds" % seconds
+
+
+def _record(crontab, job, slot, outcome, summary, final=True):
+    status, message, trace, started, finished = outcome
+
+    def record():
+        state = crontab.state(job.id, create=True)
+        state.append(job.history, slot=slot, started=started, finished=finished,
+                     duration=(finished - started).total_seconds(), status=status,
+                     message=message, traceback=trace, client=CLIENT)
+        if final:
+            state.lease = None
+            if job.id in crontab.running:
+                del crontab.running[job.id]
+
+    _write(record, summary)
+    summary.add("ran", job.id, slot, status=status, message=message[:200])
+
+
+def _abandon(crontab, cache, job_id, now, summary):
+    job = cache.by_id.get(job_id)
+    limit = job.history if job is not None else 100
+
+    def abandon():
+        state = crontab.state(job_id)
+        expires = crontab.running.get(job_id)
+        if expires is None or expires > now:
+            return False
+        if state is not None and state.lease is not None:
+            _abandon_lease(crontab, job_id, state, limit)
+        else:
+            del crontab.running[job_id]
+        return True
+
+    if _write(abandon, summary):
+        summary.add("abandoned", job_id)
+
+
+def _abandon_lease(crontab, job_id, state, limit):
+    lease = state.lease
+    state.append(limit, slot=lease["slot"], started=lease["started"], finished=lease["expires"],
+                 duration=(lease["expires"] - lease["started"]).total_seconds(),
+                 status="abandoned", traceback="", client=lease["client"],
+                 message="Abandoned: the run started on %s did not finish within its "
+                 "maximum run time; its process probably died" % lease["client"])
+    state.lease = None
+    if job_id in crontab.running:
+        del crontab.running[job_id]
+
+
+def _run_queued(site, crontab, cache, job_id, now, summary):
+    job = cache.by_id.get(job_id)
+
+    def take():
+        if job_id not in crontab.queue:
+            return False
+        state = crontab.state(job_id, create=True)
+        if job is not None and state.lease is not None:
+            return False  # still running: stays queued
+        del crontab.queue[job_id]
+        if job is None:
+            return False
+        expires = now + timedelta(seconds=job.max_runtime)
+        state.lease = {"slot": now, "started": utcnow(), "client": CLIENT, "expires": expires}
+        crontab.running[job_id] = expires
+        return True
+
+    if _write(take, summary):
+        outcome = _execute(site, job, now)
+        _record(crontab, job, now, outcome, summary)
+
+
+def _beat(crontab, now, summary):
+    heartbeat = crontab.heartbeat
+    if not summary.wrote and heartbeat.at is not None and now - heartbeat.at < HEARTBEAT_INTERVAL:
+        return
+
+    def beat():
+        crontab.heartbeat.at = now
+        crontab.heartbeat.client = CLIENT
+
+    _write(beat, summary)
+
+
+@contextmanager
+def run_as(site, user_id):
+    """Run the block with the rights of ``user_id`` (empty: the current user)."""
+    if not user_id:
+        yield
+        return
+    user = find_user(site, user_id)
+    if user is None:
+        raise LookupError("The job's owner '%s' does not exist" % user_id)
+    previous = getSecurityManager()
+    newSecurityManager(getRequest(), user)
+    try:
+        yield
+    finally:
+        setSecurityManager(previous)
+
+
+def find_user(site, user_id):
+    """The user ``user_id`` of the site, else of the Zope root, wrapped."""
+    for folder in (site.acl_users, site.getPhysicalRoot().acl_users):
+        user = folder.getUserById(user_id)
+        if user is not None:
+            return user.__of__(folder)
+    return None
