@@ -28,6 +28,12 @@ from collective.crontab.schedule import utcnow
 from dataclasses import asdict
 from zope.component.hooks import getSite
 
+import transaction
+
+
+#: The clock is healthy if a tick reached the site this recently (seconds).
+HEALTHY_WITHIN = 300
+
 
 def _site(permission):
     site = getSite()
@@ -147,11 +153,32 @@ def clear_history(job_id):
         state.clear()
 
 
-def run_now(job_id):
-    """Queue job ``job_id`` to run at the next tick, enabled or not."""
+def run_now(job_id, immediately=False):
+    """Queue job ``job_id`` to run at the next tick, enabled or not. With
+    ``immediately``, commit and run it in this request; returns the summary."""
     site = _site(ManageJobs)
     _existing(job_id)
     get_crontab(site).queue[job_id] = utcnow()
+    if immediately:
+        transaction.commit()
+        return engine.run_queued_now(site, job_id)
+    return None
+
+
+def clock_health(now=None):
+    """When the last tick reached the site: a dict with ``last_tick``
+    (aware datetime or None), ``client``, ``seconds_ago`` and ``healthy``
+    (a tick in the last 5 minutes)."""
+    site = _site(ManageJobs)
+    now = now or utcnow()
+    at, client = engine.last_tick(get_crontab(site))
+    seconds = (now - at).total_seconds() if at is not None else None
+    return {
+        "last_tick": at,
+        "client": client,
+        "seconds_ago": seconds,
+        "healthy": seconds is not None and seconds <= HEALTHY_WITHIN,
+    }
 
 
 def tick(now=None):

@@ -38,6 +38,17 @@ CLIENT = os.environ.get(
 #: Attempts at a transaction that meets ConflictErrors.
 CONFLICT_RETRIES = 3
 _caches = WeakKeyDictionary()  # ZODB DB -> {site path: _JobsCache}
+_last_ticks = WeakKeyDictionary()  # ZODB DB -> {crontab oid: (now, client)}
+
+
+def last_tick(crontab):
+    """(time, client) of the latest tick seen: by this process, or the
+    heartbeat stored by any client (refreshed at least every 4 minutes)."""
+    stored = (crontab.heartbeat.at, crontab.heartbeat.client)
+    seen = _last_ticks.get(crontab._p_jar.db(), {}).get(crontab._p_oid)
+    if stored[0] is None or (seen is not None and seen[0] > stored[0]):
+        return seen or (None, "")
+    return stored
 
 
 class NotInstalled(RuntimeError):
@@ -339,8 +350,19 @@ def _run_queued(site, crontab, cache, job_id, now, summary):
         _record(crontab, job, now, outcome, summary)
 
 
+def run_queued_now(site, job_id, now=None):
+    """Run the queued job ``job_id`` in this request, as a tick would."""
+    now = now or utcnow()
+    crontab = get_crontab(site)
+    cache = _jobs_cache(site, crontab)
+    summary = Summary(now, cache)
+    _run_queued(site, crontab, cache, job_id, now, summary)
+    return summary.data
+
+
 def _beat(crontab, now, summary):
     heartbeat = crontab.heartbeat
+    _last_ticks.setdefault(crontab._p_jar.db(), {})[crontab._p_oid] = (now, CLIENT)
     if not summary.wrote and heartbeat.at is not None and now - heartbeat.at < HEARTBEAT_INTERVAL:
         return
 

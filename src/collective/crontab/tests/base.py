@@ -1,0 +1,48 @@
+"""Shared set-up for tests that tick a real site (they commit)."""
+
+from collective.crontab import api
+from collective.crontab.log import get_crontab
+from collective.crontab.schedule import UTC
+from collective.crontab.testing import FUNCTIONAL_TESTING
+from collective.crontab.tests.runners import traces
+from datetime import datetime
+from datetime import timedelta
+from plone.app.testing import setRoles
+from plone.app.testing import TEST_USER_ID
+
+import transaction
+import unittest
+
+
+T0 = datetime(2026, 1, 5, 12, 0, 30, tzinfo=UTC)
+
+
+def minutes(n):
+    return timedelta(minutes=n)
+
+
+class TickTestCase(unittest.TestCase):
+    layer = FUNCTIONAL_TESTING
+
+    def setUp(self):
+        self.portal = self.layer["portal"]
+        setRoles(self.portal, TEST_USER_ID, ["Manager"])
+        transaction.commit()
+
+    def add(self, job_id, runner="test.record", schedule="* * * * *", **fields):
+        job = api.add_job(job_id, title=job_id.title(), runner=runner, schedule=schedule, **fields)
+        transaction.commit()
+        return job
+
+    def traces(self):
+        return traces(self.portal)
+
+    def ran(self, job_id):
+        return [what for job, what in self.traces() if job == job_id]
+
+    @property
+    def crontab(self):
+        return get_crontab(self.portal)
+
+    def last_transaction(self):
+        return self.portal._p_jar.db().lastTransaction()
