@@ -73,7 +73,7 @@ ZEOCLIENT = """\
 CLOCK = """\
 <clock-server {name}>
   method {method}
-  period {period}
+  period {period:g}
   user {user}
   host localhost
 </clock-server>"""
@@ -136,11 +136,18 @@ formatter = generic
 
 
 def write_instance(
-    home, port=8080, host="127.0.0.1", zeo=None, clock=None, client=None
+    home,
+    port=8080,
+    host="127.0.0.1",
+    zeo=None,
+    clock=None,
+    client=None,
+    clock_period=60,
 ):
     """Write an instance home. ``zeo``: 'host:port' of a ZEO server, else a
     FileStorage in var/. ``clock``: path of the tick view for a
-    <clock-server> section (needs collective.crontab's component.xml)."""
+    <clock-server> section called every ``clock_period`` seconds as the
+    password-less CLOCK_USER (needs collective.crontab's component.xml)."""
     home = Path(home).resolve()
     for folder in ("etc", "var/log", "var/cache"):
         (home / folder).mkdir(parents=True, exist_ok=True)
@@ -149,7 +156,9 @@ def write_instance(
     imports = ""
     if clock:
         imports = "%import collective.crontab"
-        clocks = CLOCK.format(name="tick", method=clock, period=60, user=CLOCK_USER)
+        clocks = CLOCK.format(
+            name="tick", method=clock, period=clock_period, user=CLOCK_USER
+        )
     (home / "etc" / "zope.conf").write_text(
         ZOPE_CONF.format(
             home=home,
@@ -235,12 +244,21 @@ def main(argv=None):
     create.add_argument("--host", default="127.0.0.1")
     create.add_argument("--zeo", help="HOST:PORT of a ZEO server")
     create.add_argument("--clock", help="tick path for a <clock-server> section")
+    create.add_argument(
+        "--clock-period", type=float, default=60, help="seconds between ticks"
+    )
     create.add_argument("--client", help="name of this client in the run log")
     create.add_argument("--site", help="create this Plone site")
     create.add_argument("--demo-job", action="store_true")
     args = parser.parse_args(argv)
     home = write_instance(
-        args.home, args.port, args.host, args.zeo, args.clock, args.client
+        args.home,
+        args.port,
+        args.host,
+        args.zeo,
+        args.clock,
+        args.client,
+        clock_period=args.clock_period,
     )
     if args.site:
         password_file = home / "admin-password.txt"

@@ -1,0 +1,382 @@
+"""The <clock-server> of ZServer, for WSGI Zope.
+
+Each ``<clock-server NAME>`` section of zope.conf (``%import
+collective.crontab``) starts one daemon thread when the WSGI server starts.
+Every ``period`` seconds, aligned to the wall clock, it publishes a GET to
+``method`` through the Zope publisher, in-process: traversal,
+authentication, transaction and ConflictError retries as for HTTP.
+
+The clock only starts in a process that serves HTTP (``runwsgi``, or
+``bin/instance`` of plone.recipe.zope2instance), not in ``zconsole run``
+scripts. The environment variable ``CRONTAB_CLOCK`` decides otherwise:
+``off`` never starts it (e.g. on the clients that serve the site), ``on``
+always does (other WSGI servers). It may be set in zope.conf's
+``<environment>`` section.
+"""
+
+from AccessControl.SecurityManagement import newSecurityManager
+from Acquisition import aq_base
+from App.config import getConfiguration
+from base64 import b64encode
+from dataclasses import dataclass
+from functools import partial
+from io import BytesIO
+from urllib.parse import urlsplit
+from zope.globalrequest import getRequest
+from ZPublisher.BaseRequest import UNSPECIFIED_ROLES
+from ZPublisher.HTTPRequest import WSGIRequest
+from ZPublisher.HTTPResponse import WSGIResponse
+from ZPublisher.httpexceptions import HTTPExceptionHandler
+from ZPublisher.WSGIPublisher import publish_module
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+
+logger = logging.getLogger("collective.crontab.clock")
+
+#: Environment variable: on | off | auto (default: only under a WSGI server).
+SWITCH = "CRONTAB_CLOCK"
+#: WSGI environ keys of in-process clock requests. A WSGI server turns
+#: request headers into HTTP_* keys only, and only a ClockRequest reads them.
+USER_KEY = "collective.crontab.clock.user"
+REFUSAL_KEY = "collective.crontab.clock.refusal"
+#: Seconds a stopping process waits for a tick in progress to finish.
+STOP_GRACE = 20
+USER_AGENT = "Zope Clock Server Client (collective.crontab)"
+
+_clocks = []
+
+
+@dataclass(frozen=True)
+class ClockServer:
+    """One <clock-server> section."""
+
+    name: str
+    method: str
+    period: float = 60
+    user: str = None
+    password: str = None
+    host: str = None
+
+    def getSectionName(self):  # Zope keys product_config by section name
+        return self.name
+
+
+def method(value):
+    if not value.startswith("/"):
+        raise ValueError(
+            "clock-server method must be a path from the Zope root, "
+            "starting with '/', not %r" % value
+        )
+    return value
+
+
+def period(value):
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = None
+    if seconds is None or not seconds > 0:
+        raise ValueError(
+            "clock-server period must be a positive number of seconds, "
+            "not %r" % value
+        )
+    return int(seconds) if seconds.is_integer() else seconds
+
+
+def clock_server(section):
+    """ZConfig datatype of the <clock-server> section."""
+    if section.password and not section.user:
+        raise ValueError(
+            'clock-server "%s": a password needs a user' % section.getSectionName()
+        )
+    return ClockServer(
+        name=section.getSectionName(),
+        method=section.method,
+        period=section.period,
+        user=section.user,
+        password=section.password,
+        host=section.host,
+    )
+
+
+def next_beat(now, period):
+    """The first multiple of ``period`` seconds (since the epoch) after
+    ``now``: beats fall on the wall clock, like ZServer's."""
+    return (now // period + 1) * period
+
+
+class ClockRequest(WSGIRequest):
+    """A request of a clock that has no password. The user folders know
+    nothing of it: when Zope is about to refuse the request as anonymous
+    (or the published object is public), the clock's user is looked up like
+    a login, in the Zope root first and then in the site, and authorized on
+    the published object as Zope does it. Requests from the network are
+    never ClockRequests, whatever their headers."""
+
+    _clock_tried = False
+
+    def traverse(self, path, response=None, validated_hook=None):
+        published = super().traverse(path, response, validated_hook)
+        user = self.get("AUTHENTICATED_USER")
+        if user is None or user.getUserName() == "Anonymous User":
+            (response or self.response).unauthorized()
+        return published
+
+    def login(self):
+        """Log the clock's user in; False (and why, in the environ) if it
+        cannot be found or may not call the published object."""
+        if self._clock_tried:
+            return False
+        self._clock_tried = True
+        name = self.environ.get(USER_KEY)
+        found = False
+        for parent in reversed(self["PARENTS"]):
+            if getattr(aq_base(parent), "__allow_groups__", None) is None:
+                continue
+            folder = parent.__allow_groups__
+            user = folder.getUser(name)
+            if user is None:
+                continue
+            found = True
+            if _authorize(folder, user, self):
+                user = aq_base(user).__of__(folder)
+                newSecurityManager(self, user)
+                self["AUTHENTICATED_USER"] = user
+                return True
+        self._orig_env[REFUSAL_KEY] = (
+            'user "%s" may not call it' % name
+            if found
+            else 'user "%s" not found' % name
+        )
+        return False
+
+
+class ClockResponse(WSGIResponse):
+    """The response to a ClockRequest: see there."""
+
+    def unauthorized(self):
+        request = getRequest()
+        if not (isinstance(request, ClockRequest) and request.login()):
+            super().unauthorized()
+
+
+def _authorize(folder, user, request):
+    """Zope's check of a user on the published object, by ``folder``."""
+    published = request["PUBLISHED"]
+    if hasattr(folder, "_authorizeUser"):  # PluggableAuthService
+        context = folder._getObjectContext(published, request)
+        authorize = folder._authorizeUser
+    else:
+        context = folder._getobcontext(published, request)
+        authorize = folder.authorize
+    if request.roles is UNSPECIFIED_ROLES:
+        return authorize(user, *context)
+    return authorize(user, *context, request.roles)
+
+
+class Clock(threading.Thread):
+    """The thread of one <clock-server> section."""
+
+    def __init__(self, config, clock=time.time):
+        super().__init__(name="clock-server %s" % config.name, daemon=True)
+        self.config = config
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.due = None
+
+    def describe(self):
+        user = self.config.user or "Anonymous"
+        return 'Clock server for "%s" started (user: %s, period: %s)' % (
+            self.config.method,
+            user,
+            self.config.period,
+        )
+
+    def run(self):
+        logger.info(self.describe())
+        while not self.stopping.wait(self.wait()):
+            self.beat()
+        logger.info('Clock server for "%s" stopped', self.config.method)
+
+    def wait(self):
+        """Seconds until the next beat."""
+        now = self.clock()
+        if self.due is None:
+            self.due = next_beat(now, self.config.period)
+        return max(0, self.due - now)
+
+    def beat(self):
+        """Tick, then plan the next beat after the end of the tick: beats
+        that passed while it ran are skipped (and logged), never run late
+        or on top of each other. Returns the number skipped."""
+        self.tick()
+        finished = self.clock()
+        due = self.due if self.due is not None else finished
+        self.due = max(due + self.config.period, next_beat(finished, self.config.period))
+        skipped = int((self.due - due) // self.config.period) - 1
+        if skipped:
+            logger.warning(
+                'Clock "%s": the tick took %.1fs, longer than the period '
+                "(%ss): %d tick(s) skipped",
+                self.config.method,
+                finished - due,
+                self.config.period,
+                skipped,
+            )
+        return skipped
+
+    def tick(self):
+        """Publish one GET; log a failure in one line. Returns the status."""
+        environ = self.environ()
+        try:
+            status = publish(environ)
+        except Exception as error:
+            logger.error(
+                'Clock "%s" failed: %s: %s',
+                self.config.method,
+                type(error).__name__,
+                error,
+            )
+            logger.debug("Clock failure", exc_info=True)
+            return None
+        if status.startswith("2"):
+            logger.debug(
+                'Clock "%s": %s as %s',
+                self.config.method,
+                status,
+                environ.get("REMOTE_USER", "Anonymous User"),
+            )
+        else:
+            refusal = environ.get(REFUSAL_KEY)
+            logger.error(
+                'Clock "%s" failed: %s%s',
+                self.config.method,
+                status,
+                " (%s)" % refusal if refusal else "",
+            )
+        return status
+
+    def environ(self):
+        """The WSGI environ of one tick."""
+        config = self.config
+        url = urlsplit(config.method)
+        host = config.host or socket.gethostname()
+        name, _, port = host.partition(":")
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": url.path,
+            "QUERY_STRING": url.query,
+            "SERVER_NAME": name,
+            "SERVER_PORT": port or "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "SERVER_SOFTWARE": "Zope Clock",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": host,
+            "HTTP_USER_AGENT": USER_AGENT,
+            "HTTP_ACCEPT": "application/json, text/html;q=0.9, */*;q=0.8",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        if config.user and config.password:
+            token = b64encode(("%s:%s" % (config.user, config.password)).encode())
+            environ["HTTP_AUTHORIZATION"] = "Basic " + token.decode()
+        elif config.user:
+            environ[USER_KEY] = config.user
+        return environ
+
+
+def publish(environ):
+    """Publish ``environ`` in-process as the WSGI server would (Zope's
+    publisher behind its httpexceptions middleware); returns the status."""
+    statuses = []
+
+    def start_response(status, headers, exc_info=None):
+        statuses.append(status)
+        return lambda data: None
+
+    factories = {}
+    if USER_KEY in environ:
+        factories = dict(
+            _request_factory=ClockRequest, _response_factory=ClockResponse
+        )
+    app = HTTPExceptionHandler(partial(publish_module, **factories))
+    result = app(environ, start_response)
+    try:
+        for _chunk in result:
+            pass
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return statuses[-1]
+
+
+def serving(environ=os.environ, modules=sys.modules):
+    """Whether this process should run its clocks: see the module's doc."""
+    choice = environ.get(SWITCH, "auto").strip().lower()
+    if choice in ("on", "1", "yes", "true"):
+        return True
+    if choice in ("off", "0", "no", "false"):
+        return False
+    if "Zope2.utilities.zconsole" in modules:
+        return False
+    main = getattr(modules.get("__main__"), "__file__", None) or ""
+    return "Zope2.Startup.serve" in modules or main.endswith(
+        os.path.join("Zope2", "Startup", "serve.py")
+    )
+
+
+def configured():
+    """The <clock-server> sections of zope.conf."""
+    sections = getattr(getConfiguration(), "product_config", None) or {}
+    return [value for value in sections.values() if isinstance(value, ClockServer)]
+
+
+def start_clocks(event=None):
+    """IProcessStarting: one thread per <clock-server> section."""
+    sections = configured()
+    if not sections or not serving():
+        return
+    for config in sections:
+        clock = Clock(config)
+        _clocks.append(clock)
+        clock.start()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, partial(_stop_then, signal.getsignal(signum)))
+
+
+def stop_clocks(grace=STOP_GRACE):
+    """Stop the clocks; a tick in progress may finish its transaction."""
+    for clock in _clocks:
+        clock.stopping.set()
+    for clock in _clocks:
+        clock.join(grace)
+        if clock.is_alive():
+            logger.warning(
+                'Clock "%s": a tick is still running, not waiting for it',
+                clock.config.method,
+            )
+    del _clocks[:]
+
+
+def _stop_then(previous, signum, frame):
+    """Stop the clocks on SIGTERM/SIGINT, then do what the signal did:
+    the WSGI server stops and closes the databases."""
+    stop_clocks()
+    if callable(previous):
+        return previous(signum, frame)
+    if previous != signal.SIG_IGN:
+        raise SystemExit()
