@@ -1,3 +1,5 @@
+from AccessControl import getSecurityManager
+from collective.crontab.permissions import RunTick
 from collective.crontab.tick import tick
 from plone.protect.interfaces import IDisableCSRFProtection
 from Products.Five.browser import BrowserView
@@ -7,14 +9,24 @@ import json
 
 
 class TickView(BrowserView):
-    """Run what is due; answer a JSON summary. Called by the clock (a GET),
-    so automatic CSRF protection is switched off, for this request only:
-    the permission check (collective.crontab.RunTick) has passed by now."""
+    """Run what is due; answer a JSON summary. Called by the clock or by
+    cron + curl, so refusals are HTTP statuses a script can detect (401
+    with a Basic Auth challenge, 403), never a redirect to the login form:
+    the view is public for the publisher and checks RunTick itself. The
+    tick is a GET, so automatic CSRF protection is switched off, for this
+    request only, once the permission check has passed."""
 
     def __call__(self):
-        alsoProvides(self.request, IDisableCSRFProtection)
-        summary = tick(self.context)
         response = self.request.response
         response.setHeader("Content-Type", "application/json")
         response.setHeader("Cache-Control", "no-store")
-        return json.dumps(summary)
+        security = getSecurityManager()
+        if not security.checkPermission(RunTick, self.context):
+            if security.getUser().getUserName() == "Anonymous User":
+                response.setStatus(401)
+                response.setHeader("WWW-Authenticate", 'Basic realm="Zope"')
+            else:
+                response.setStatus(403)
+            return json.dumps({"error": "You may not run the cron tick here"})
+        alsoProvides(self.request, IDisableCSRFProtection)
+        return json.dumps(tick(self.context))
