@@ -1,10 +1,10 @@
-# collective.crontab: make install | test
+# collective.crontab: make install | test | run
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast clean
+.PHONY: install test test-fast clean run
 
 install: $(STAMP)
 
@@ -18,6 +18,16 @@ test: install
 
 test-fast: install
 	$(BIN)/zope-testrunner --test-path=src -s collective.crontab
+
+# A demo instance: Plone site, a job every minute, the clock ticking it.
+PORT ?= 8080
+INSTANCE ?= instance
+
+run: install
+	$(BIN)/python -m collective.crontab.instance create $(INSTANCE) --port $(PORT) \
+		--site Plone --demo-job --clock /Plone/@@crontab-tick
+	@echo "Plone: http://localhost:$(PORT)/Plone"
+	$(BIN)/runwsgi $(INSTANCE)/etc/zope.ini
 
 clean:
 	rm -rf $(VENV) instance var test-output

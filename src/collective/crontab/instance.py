@@ -232,6 +232,8 @@ def _create_site_in_zconsole(app, site_id, demo_job):
             runner="collective.crontab.content-count",
             schedule="* * * * *",
         )
+        transaction.commit()
+        api.tick()  # arms the job: it runs at the clock's first minute
     transaction.commit()
 
 
