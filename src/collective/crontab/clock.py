@@ -236,7 +236,7 @@ class Clock(threading.Thread):
         """Publish one GET; log a failure in one line. Returns the status."""
         environ = self.environ()
         try:
-            status = publish(environ)
+            status, _body = publish(environ)
         except Exception as error:
             logger.error(
                 'Clock "%s" failed: %s: %s',
@@ -300,7 +300,8 @@ class Clock(threading.Thread):
 
 def publish(environ):
     """Publish ``environ`` in-process as the WSGI server would (Zope's
-    publisher behind its httpexceptions middleware); returns the status."""
+    publisher behind its httpexceptions middleware). Returns the status
+    line and the body."""
     statuses = []
 
     def start_response(status, headers, exc_info=None):
@@ -315,12 +316,11 @@ def publish(environ):
     app = HTTPExceptionHandler(partial(publish_module, **factories))
     result = app(environ, start_response)
     try:
-        for _chunk in result:
-            pass
+        body = b"".join(result)
     finally:
         if hasattr(result, "close"):
             result.close()
-    return statuses[-1]
+    return statuses[-1], body
 
 
 def serving(environ=os.environ, modules=sys.modules):
