@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast clean run
+.PHONY: install test test-fast clean run run-cluster
 
 install: $(STAMP)
 
@@ -29,5 +29,29 @@ run: install
 	@echo "Plone: http://localhost:$(PORT)/Plone"
 	$(BIN)/runwsgi $(INSTANCE)/etc/zope.ini
 
+# A ZEO server, client1 serving the site on PORT, client2 (CLOCK_PORT)
+# carrying the clock. Ctrl-C stops all three.
+CLUSTER ?= cluster
+ZEO_PORT ?= 8100
+CLOCK_PORT ?= 8081
+ZEO := 127.0.0.1:$(ZEO_PORT)
+
+run-cluster: SHELL := /bin/bash
+run-cluster: install
+	mkdir -p $(CLUSTER)/zeo
+	set -e; \
+	$(BIN)/runzeo -a $(ZEO) -f $(CLUSTER)/zeo/Data.fs & zeo=$$!; clients=; \
+	trap 'kill $$clients $$zeo 2>/dev/null; wait; true' EXIT; \
+	trap 'exit 0' INT TERM; \
+	until (exec 3<>/dev/tcp/127.0.0.1/$(ZEO_PORT)) 2>/dev/null; do sleep 0.2; done; \
+	$(BIN)/python -m collective.crontab.instance create $(CLUSTER)/client1 \
+		--port $(PORT) --zeo $(ZEO) --client client1 --site Plone --demo-job; \
+	$(BIN)/python -m collective.crontab.instance create $(CLUSTER)/client2 \
+		--port $(CLOCK_PORT) --zeo $(ZEO) --client client2 --clock /Plone/@@crontab-tick; \
+	echo "Plone: http://localhost:$(PORT)/Plone (client1; client2 on port $(CLOCK_PORT) runs the clock)"; \
+	$(BIN)/runwsgi $(CLUSTER)/client1/etc/zope.ini & clients=$$!; \
+	$(BIN)/runwsgi $(CLUSTER)/client2/etc/zope.ini & clients="$$clients $$!"; \
+	wait
+
 clean:
-	rm -rf $(VENV) instance var test-output
+	rm -rf $(VENV) instance $(CLUSTER) var test-output

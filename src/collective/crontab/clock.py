@@ -355,7 +355,9 @@ def start_clocks(event=None):
         clock.start()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, partial(_stop_then, signal.getsignal(signum)))
+            previous = signal.getsignal(signum)
+            if previous != signal.SIG_IGN:
+                signal.signal(signum, partial(_stop_then, previous))
 
 
 def stop_clocks(grace=STOP_GRACE):
@@ -378,5 +380,4 @@ def _stop_then(previous, signum, frame):
     stop_clocks()
     if callable(previous):
         return previous(signum, frame)
-    if previous != signal.SIG_IGN:
-        raise SystemExit()
+    raise SystemExit()
