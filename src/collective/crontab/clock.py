@@ -84,8 +84,7 @@ def period(value):
         seconds = None
     if seconds is None or not seconds > 0:
         raise ValueError(
-            "clock-server period must be a positive number of seconds, "
-            "not %r" % value
+            "clock-server period must be a positive number of seconds, not %r" % value
         )
     return int(seconds) if seconds.is_integer() else seconds
 
@@ -219,7 +218,9 @@ class Clock(threading.Thread):
         self.tick()
         finished = self.clock()
         due = self.due if self.due is not None else finished
-        self.due = max(due + self.config.period, next_beat(finished, self.config.period))
+        self.due = max(
+            due + self.config.period, next_beat(finished, self.config.period)
+        )
         skipped = int((self.due - due) // self.config.period) - 1
         if skipped:
             logger.warning(
@@ -310,9 +311,7 @@ def publish(environ):
 
     factories = {}
     if USER_KEY in environ:
-        factories = dict(
-            _request_factory=ClockRequest, _response_factory=ClockResponse
-        )
+        factories = dict(_request_factory=ClockRequest, _response_factory=ClockResponse)
     app = HTTPExceptionHandler(partial(publish_module, **factories))
     result = app(environ, start_response)
     try:

@@ -25,6 +25,11 @@ instancehome $INSTANCE
 """
 
 
+def section(*lines, name="tick"):
+    body = "".join("  %s\n" % line for line in lines)
+    return "<clock-server %s>\n%s</clock-server>\n" % (name, body)
+
+
 def parse(sections):
     config, _ = ZConfig.loadConfigFile(SCHEMA, StringIO(HEAD + sections))
     return config.product_config
@@ -59,47 +64,52 @@ class ClockServerSectionTests(unittest.TestCase):
         )
 
     def test_period_defaults_to_a_minute(self):
-        sections = parse("<clock-server tick>\n  method /Plone/@@crontab-tick\n</clock-server>\n")
+        sections = parse(
+            "<clock-server tick>\n  method /Plone/@@crontab-tick\n</clock-server>\n"
+        )
         self.assertEqual(sections["tick"].period, 60)
         self.assertIsNone(sections["tick"].password)
 
     def test_several_sections_are_several_clocks(self):
         sections = parse(
-            "<clock-server a>\n  method /a/@@crontab-tick\n</clock-server>\n"
-            "<clock-server b>\n  method /b/@@crontab-tick\n  period 0.5\n</clock-server>\n"
+            section("method /a/@@crontab-tick", name="a")
+            + section("method /b/@@crontab-tick", "period 0.5", name="b")
         )
         self.assertEqual(sorted(sections), ["a", "b"])
         self.assertEqual(sections["b"].period, 0.5)
 
     def test_missing_method_is_refused(self):
-        self.assertRefused("<clock-server tick>\n  period 60\n</clock-server>\n", "method")
+        self.assertRefused(
+            "<clock-server tick>\n  period 60\n</clock-server>\n", "method"
+        )
 
     def test_relative_method_is_refused(self):
         self.assertRefused(
-            "<clock-server tick>\n  method Plone/@@crontab-tick\n</clock-server>\n", "method"
+            "<clock-server tick>\n  method Plone/@@crontab-tick\n</clock-server>\n",
+            "method",
         )
 
     def test_period_zero_is_refused(self):
         self.assertRefused(
-            "<clock-server tick>\n  method /Plone/@@crontab-tick\n  period 0\n</clock-server>\n",
+            section("method /Plone/@@crontab-tick", "period 0"),
             "period",
         )
 
     def test_negative_period_is_refused(self):
         self.assertRefused(
-            "<clock-server tick>\n  method /Plone/@@crontab-tick\n  period -60\n</clock-server>\n",
+            section("method /Plone/@@crontab-tick", "period -60"),
             "period",
         )
 
     def test_non_numeric_period_is_refused(self):
         self.assertRefused(
-            "<clock-server tick>\n  method /Plone/@@crontab-tick\n  period often\n</clock-server>\n",
+            section("method /Plone/@@crontab-tick", "period often"),
             "period",
         )
 
     def test_password_without_user_is_refused(self):
         self.assertRefused(
-            "<clock-server tick>\n  method /Plone/@@crontab-tick\n  password x\n</clock-server>\n",
+            section("method /Plone/@@crontab-tick", "password x"),
             "password",
         )
 
@@ -188,7 +198,9 @@ class EnvironTests(unittest.TestCase):
         self.assertNotIn("HTTP_AUTHORIZATION", environ)
 
     def test_start_line_is_the_classic_one(self):
-        config = clock.ClockServer(name="t", method="/Plone/@@crontab-tick", user="cron")
+        config = clock.ClockServer(
+            name="t", method="/Plone/@@crontab-tick", user="cron"
+        )
         self.assertEqual(
             clock.Clock(config).describe(),
             'Clock server for "/Plone/@@crontab-tick" started (user: cron, period: 60)',
@@ -207,7 +219,10 @@ class ServingTests(unittest.TestCase):
         self.assertTrue(clock.serving({}, {"__main__": self.Main}))
 
     def test_zconsole_scripts_do_not(self):
-        modules = {"Zope2.utilities.zconsole": object(), "Zope2.Startup.serve": object()}
+        modules = {
+            "Zope2.utilities.zconsole": object(),
+            "Zope2.Startup.serve": object(),
+        }
         self.assertFalse(clock.serving({}, modules))
 
     def test_other_processes_do_not(self):

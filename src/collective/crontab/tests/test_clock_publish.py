@@ -30,7 +30,12 @@ class ClockPublishTests(unittest.TestCase):
 
     def clock(self, method=TICK, user=None, password=None):
         config = clock.ClockServer(
-            name="test", method=method, period=1, user=user, password=password, host="nohost"
+            name="test",
+            method=method,
+            period=1,
+            user=user,
+            password=password,
+            host="nohost",
         )
         return clock.Clock(config)
 
@@ -72,12 +77,16 @@ class ClockPublishTests(unittest.TestCase):
         self.assertEqual(environ[clock.REFUSAL_KEY], 'user "nobody" not found')
 
     def test_basic_auth_clock(self):
-        status, _, environ = self.publish(user=SITE_OWNER_NAME, password=SITE_OWNER_PASSWORD)
+        status, _, environ = self.publish(
+            user=SITE_OWNER_NAME, password=SITE_OWNER_PASSWORD
+        )
         self.assertEqual(status, "200 OK")
         self.assertEqual(environ["REMOTE_USER"], SITE_OWNER_NAME)
 
     def test_basic_auth_clock_with_wrong_password_is_refused(self):
-        status, _, _ = self.publish(user=TEST_USER_NAME, password=TEST_USER_PASSWORD + "x")
+        status, _, _ = self.publish(
+            user=TEST_USER_NAME, password=TEST_USER_PASSWORD + "x"
+        )
         self.assertEqual(status, "401 Unauthorized")
 
     def test_anonymous_tick_is_401_not_a_login_redirect(self):
@@ -91,7 +100,9 @@ class ClockPublishTests(unittest.TestCase):
         environ = self.clock(user=SITE_OWNER_NAME).environ()
         statuses = []
         app = HTTPExceptionHandler(publish_module)
-        b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+        b"".join(
+            app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        )
         self.assertEqual(statuses, ["401 Unauthorized"])
         self.assertNotIn("REMOTE_USER", environ)
 
@@ -109,7 +120,9 @@ class ClockPublishTests(unittest.TestCase):
 
     def test_missing_method_is_one_error_line(self):
         with self.assertLogs("collective.crontab.clock", logging.ERROR) as logs:
-            status = self.clock(method="/plone/@@no-such-view", user=SITE_OWNER_NAME).tick()
+            status = self.clock(
+                method="/plone/@@no-such-view", user=SITE_OWNER_NAME
+            ).tick()
         self.assertEqual(status, "404 Not Found")
         self.assertEqual(len(logs.output), 1)
         self.assertIn("404 Not Found", logs.output[0])

@@ -40,8 +40,13 @@ MORE_CLOCKS = """
 </clock-server>
 """
 GOOD_TICK = 'Clock "/Plone/@@crontab-tick": 200 OK as crontab-clock'
-WRONG_PASSWORD = 'Clock "/Plone/@@crontab-tick?clock=wrong-password" failed: 401 Unauthorized'
-UNKNOWN_USER = 'Clock "/Plone/@@crontab-tick?clock=unknown-user" failed: 302 Found (user "nobody" not found)'
+WRONG_PASSWORD = (
+    'Clock "/Plone/@@crontab-tick?clock=wrong-password" failed: 401 Unauthorized'
+)
+UNKNOWN_USER = (
+    'Clock "/Plone/@@crontab-tick?clock=unknown-user" failed: '
+    '302 Found (user "nobody" not found)'
+)
 
 
 def wait_for(condition, timeout=60, what="condition"):
@@ -66,9 +71,13 @@ class InstanceLayer(Layer):
         ini = home / "etc" / "zope.ini"
         # The clock logs its successful ticks at DEBUG.
         text = re.sub(
-            r"(\[logger_collective\.crontab\]\nlevel = )INFO", r"\1DEBUG", ini.read_text()
+            r"(\[logger_collective\.crontab\]\nlevel = )INFO",
+            r"\1DEBUG",
+            ini.read_text(),
         )
-        ini.write_text(re.sub(r"(\[handler_eventlog\](?:\n.*)*?\nlevel = )INFO", r"\1DEBUG", text))
+        ini.write_text(
+            re.sub(r"(\[handler_eventlog\](?:\n.*)*?\nlevel = )INFO", r"\1DEBUG", text)
+        )
         self["home"] = home
         self["password"] = instance.create_site(home, "Plone")
 
@@ -142,7 +151,7 @@ class RunningServerLayer(Layer):
     def setUp(self):
         self["server"] = server = Server(self["home"])
         for line in (GOOD_TICK, WRONG_PASSWORD, UNKNOWN_USER):
-            wait_for(lambda: server.count(line) >= 3, what=line)
+            wait_for(lambda line=line: server.count(line) >= 3, what=line)
 
     def tearDown(self):
         self["server"].stop()
@@ -177,13 +186,16 @@ class RunningServerTests(unittest.TestCase):
 
     def test_clock_starts_with_the_classic_line(self):
         self.assertIn(
-            'Clock server for "/Plone/@@crontab-tick" started (user: crontab-clock, period: 1)',
+            'Clock server for "/Plone/@@crontab-tick" started '
+            "(user: crontab-clock, period: 1)",
             self.server.log(),
         )
 
     def test_clock_ticks_every_second_as_its_user(self):
         ticks = re.findall(
-            r"^(\S+ \S+) DEBUG \[collective\.crontab\.clock\] " + re.escape(GOOD_TICK) + "$",
+            r"^(\S+ \S+) DEBUG \[collective\.crontab\.clock\] "
+            + re.escape(GOOD_TICK)
+            + "$",
             self.server.log(),
             re.M,
         )
@@ -192,7 +204,9 @@ class RunningServerTests(unittest.TestCase):
 
     def test_wrong_password_fails_every_tick_and_the_clock_goes_on(self):
         before = self.server.count(WRONG_PASSWORD)
-        wait_for(lambda: self.server.count(WRONG_PASSWORD) > before, 10, "one more tick")
+        wait_for(
+            lambda: self.server.count(WRONG_PASSWORD) > before, 10, "one more tick"
+        )
 
     def test_unknown_user_fails_every_tick_with_the_reason(self):
         before = self.server.count(UNKNOWN_USER)
@@ -250,14 +264,22 @@ class ZconsoleTests(unittest.TestCase):
     """``zconsole run`` loads the same zope.conf: no clock may tick in it."""
 
     layer = INSTANCE
-    SCRIPT = "import threading, time; time.sleep(1.5); print(sorted(t.name for t in threading.enumerate()))"
+    SCRIPT = (
+        "import threading, time; time.sleep(1.5); "
+        "print(sorted(t.name for t in threading.enumerate()))"
+    )
 
     def threads(self, **environ):
         with tempfile.NamedTemporaryFile("w", suffix=".py") as script:
             script.write(self.SCRIPT)
             script.flush()
             done = subprocess.run(
-                [str(BIN / "zconsole"), "run", str(INSTANCE["home"] / "etc" / "zope.conf"), script.name],
+                [
+                    str(BIN / "zconsole"),
+                    "run",
+                    str(INSTANCE["home"] / "etc" / "zope.conf"),
+                    script.name,
+                ],
                 capture_output=True,
                 text=True,
                 env=dict(os.environ, **environ),
