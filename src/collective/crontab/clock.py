@@ -278,7 +278,7 @@ class Clock(threading.Thread):
             "SERVER_NAME": name,
             "SERVER_PORT": port or "80",
             "SERVER_PROTOCOL": "HTTP/1.1",
-            "SERVER_SOFTWARE": "Zope Clock",
+            "SERVER_SOFTWARE": "collective.crontab",
             "REMOTE_ADDR": "127.0.0.1",
             "HTTP_HOST": host,
             "HTTP_USER_AGENT": USER_AGENT,
