@@ -94,7 +94,7 @@ class CrontabService(Service):
         try:
             return json_body(self.request)
         except DeserializationError as error:
-            raise Failure(400, "BadRequest", str(error)) from None
+            raise Failure(400, "BadRequest", error.msg) from None
 
     def change(self, function, *args, **fields):
         """Call a writing api ``function``; bad input is 400, the owner rule 403."""
