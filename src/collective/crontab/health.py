@@ -9,7 +9,7 @@ or 'warning') is more than ``GRACE`` ago: its period plus the grace has passed
 without a success. Time counts from the job's arming instead when that is
 later, so a new, re-enabled or rescheduled job is not late before its first
 slot. Not late: a job no tick has armed yet, a job whose run is in progress.
-Late: a job none of whose last runs succeeded. An enabled job with an invalid
+Late too ("failing"): a job none of whose last runs succeeded. An enabled job with an invalid
 schedule or time zone is a problem too.
 """
 
@@ -53,7 +53,7 @@ def check(site, now=None):
     elif not clock["healthy"]:
         problems.append(
             "The clock has not ticked for %d minutes (last tick at %s by %s)"
-            % (seconds // 60, at.isoformat(), client)
+            % (seconds // 60, _text(at), client)
         )
     late, invalid = [], {}
     for job in read_jobs():
@@ -96,8 +96,8 @@ def _lateness(job, state, now):
     if since is None:
         entry["due"] = last_slot
         entry["message"] = (
-            "Cron job '%s' is late: none of its last runs succeeded "
-            "(last run for %s: %s)" % (job.id, last_slot.isoformat(), entry["last_status"])
+            "Cron job '%s' is failing: none of its last runs succeeded "
+            "(last run for %s: %s)" % (job.id, _text(last_slot), entry["last_status"])
         )
         return entry
     due = cron.next_after(since)
@@ -106,9 +106,13 @@ def _lateness(job, state, now):
     entry["due"] = due
     entry["message"] = (
         "Cron job '%s' is late: no successful run since its slot at %s "
-        "(last run: %s)" % (job.id, due.isoformat(), entry["last_status"] or "none")
+        "(last run: %s)" % (job.id, _text(due), entry["last_status"] or "none")
     )
     return entry
+
+
+def _text(moment):
+    return moment.replace(microsecond=0).isoformat()
 
 
 def _last_success(state):

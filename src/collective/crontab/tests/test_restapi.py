@@ -385,7 +385,7 @@ class TestHealth(RestTestCase):
             self.assertTrue(data["clock"]["healthy"])
             self.assertEqual([late["job"] for late in data["late"]], ["broken"])
             self.assertEqual(data["late"][0]["last_status"], "failure")
-            self.assertIn("Cron job 'broken' is late", data["problems"][0])
+            self.assertIn("Cron job 'broken' is failing", data["problems"][0])
 
     def test_manager_gets_details_when_healthy(self):
         api.tick(utcnow())
