@@ -19,6 +19,8 @@ from zope.interface import alsoProvides
 from zope.interface import implementer
 from zope.publisher.interfaces import IPublishTraverse
 
+import transaction
+
 
 SERVICE = "@crontab"
 
@@ -64,6 +66,7 @@ class CrontabService(Service):
         try:
             result = self.answer()
         except Failure as failure:
+            transaction.doom()  # an error answer never commits a change
             self.request.response.setStatus(failure.status)
             return {"error": failure.body}
         return self.reply_no_content() if result is None else json_compatible(result)
@@ -76,12 +79,11 @@ class CrontabService(Service):
         base = "%s/%s" % (self.context.absolute_url(), SERVICE)
         return "%s/%s" % (base, job_id) if job_id else base
 
-    def job_id(self, *actions):
-        """The job id of a path ``<id>[/action]``; 404 for anything else."""
-        if not self.params or len(self.params) > 1 + len(actions) or (
-            tuple(self.params[1:]) not in ((), actions)
-        ):
-            raise Failure(404, "NotFound", "Unknown endpoint %s/%s" % (SERVICE, "/".join(self.params)))
+    def job_id(self, action=None):
+        """The job id of the path ``<id>`` (or ``<id>/<action>``); else 404."""
+        if not self.params or self.params[1:] != ([action] if action else []):
+            path = "/".join([SERVICE] + self.params)
+            raise Failure(404, "NotFound", "Unknown endpoint %s" % path)
         job_id = self.params[0]
         if read_job(job_id) is None:
             raise Failure(404, "NotFound", "There is no cron job '%s'" % job_id)
