@@ -126,7 +126,9 @@ class TestLateJobs(TickTestCase):
         self.hourly()
         state = self.crontab.state("hourly")
         expires = at(13, 0) + timedelta(hours=1)
-        state.lease = {"slot": at(13, 0), "started": utcnow(), "client": "busy:1", "expires": expires}
+        state.lease = {
+            "slot": at(13, 0), "started": utcnow(), "client": "busy:1", "expires": expires
+        }
         transaction.commit()
         self.assertEqual(self.late(at(13, 30)), [])
 

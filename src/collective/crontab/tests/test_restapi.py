@@ -23,6 +23,7 @@ import unittest
 
 
 PASSWORD = "secret-password-1"
+JOB = {"title": "A job", "runner": "test.record", "schedule": "@daily"}
 
 
 class Session(requests.Session):
@@ -66,6 +67,11 @@ class RestTestCase(unittest.TestCase):
         values.update(fields)
         api.add_job(job_id, **values)
         transaction.commit()
+
+    def errors(self, response):
+        """The field errors of a 400 answer."""
+        self.assertEqual(response.status_code, 400)
+        return response.json()["error"]["errors"]
 
     def fresh(self):
         """See what the server committed (plone.registry caches values per
@@ -143,7 +149,8 @@ class TestJob(RestTestCase):
         self.add("hourly")
         response = self.manager.get("@crontab/hourly/run")
         self.assertEqual(response.status_code, 404)
-        self.assertEqual(response.json()["error"]["message"], "Unknown endpoint @crontab/hourly/run")
+        message = response.json()["error"]["message"]
+        self.assertEqual(message, "Unknown endpoint @crontab/hourly/run")
 
 
 class TestAdd(RestTestCase):
@@ -164,7 +171,7 @@ class TestAdd(RestTestCase):
 
     def test_bad_fields_are_400_naming_each_field(self):
         response = self.manager.post(
-            "@crontab", json={"id": "bad", "title": "Bad", "runner": "no.such", "schedule": "61 * * * *"}
+            "@crontab", json=dict(JOB, id="bad", runner="no.such", schedule="61 * * * *")
         )
         self.assertEqual(response.status_code, 400)
         error = response.json()["error"]
@@ -178,30 +185,25 @@ class TestAdd(RestTestCase):
         self.assertIsNone(read_job("bad"))
 
     def test_missing_id_is_400(self):
-        response = self.manager.post("@crontab", json={"title": "No id"})
-        self.assertEqual(response.status_code, 400)
-        self.assertEqual(response.json()["error"]["errors"], [{"field": "id", "message": "is required"}])
+        response = self.manager.post("@crontab", json=JOB)
+        self.assertEqual(self.errors(response), [{"field": "id", "message": "is required"}])
 
     def test_existing_id_is_400(self):
         self.add("hourly")
-        response = self.manager.post(
-            "@crontab", json={"id": "hourly", "title": "Again", "runner": "test.record", "schedule": "@daily"}
-        )
-        self.assertEqual(response.status_code, 400)
+        response = self.manager.post("@crontab", json=dict(JOB, id="hourly"))
         self.assertEqual(
-            response.json()["error"]["errors"],
-            [{"field": "id", "message": "a job with this id already exists"}],
+            self.errors(response), [{"field": "id", "message": "a job with this id already exists"}]
         )
 
     def test_malformed_json_is_400(self):
-        response = self.manager.post("@crontab", data="{not json", headers={"Content-Type": "application/json"})
+        response = self.manager.post(
+            "@crontab", data="{not json", headers={"Content-Type": "application/json"}
+        )
         self.assertEqual(response.status_code, 400)
         self.assertEqual(response.json()["error"]["message"], "No JSON object could be decoded")
 
     def test_anonymous_cannot_add(self):
-        response = self.anonymous.post(
-            "@crontab", json={"id": "x", "title": "X", "runner": "test.record", "schedule": "@daily"}
-        )
+        response = self.anonymous.post("@crontab", json=dict(JOB, id="x"))
         self.assertEqual(response.status_code, 401)
         self.fresh()
         self.assertIsNone(read_job("x"))
@@ -215,7 +217,9 @@ class TestOwnerRule(RestTestCase):
         self.assertEqual(response.status_code, 403)
         error = response.json()["error"]
         self.assertEqual(error["type"], "Forbidden")
-        self.assertIn("only a Manager may make a job run as another user ('admin')", error["message"])
+        self.assertIn(
+            "only a Manager may make a job run as another user ('admin')", error["message"]
+        )
         self.fresh()
         self.assertIsNone(read_job("as-admin"))
 
@@ -239,9 +243,8 @@ class TestOwnerRule(RestTestCase):
 
     def test_unknown_owner_is_400(self):
         response = self.manager.post("@crontab", json=dict(self.job, owner="ghost"))
-        self.assertEqual(response.status_code, 400)
         self.assertEqual(
-            response.json()["error"]["errors"], [{"field": "owner", "message": "user 'ghost' does not exist"}]
+            self.errors(response), [{"field": "owner", "message": "user 'ghost' does not exist"}]
         )
 
 
@@ -265,25 +268,30 @@ class TestEdit(RestTestCase):
 
     def test_bad_patch_is_400_and_changes_nothing(self):
         self.add("hourly")
-        response = self.manager.patch("@crontab/hourly", json={"title": "New", "timezone": "Mars/Olympus"})
-        self.assertEqual(response.status_code, 400)
-        (error,) = response.json()["error"]["errors"]
-        self.assertEqual(error, {"field": "timezone", "message": "'Mars/Olympus' is not a known IANA time zone"})
+        response = self.manager.patch(
+            "@crontab/hourly", json={"title": "New", "timezone": "Mars/Olympus"}
+        )
+        (error,) = self.errors(response)
+        self.assertEqual(error["field"], "timezone")
+        self.assertEqual(error["message"], "'Mars/Olympus' is not a known IANA time zone")
         self.fresh()
         self.assertEqual(read_job("hourly").title, "Hourly")
 
     def test_unknown_field_is_400(self):
         self.add("hourly")
         response = self.manager.patch("@crontab/hourly", json={"colour": "red"})
-        self.assertEqual(response.status_code, 400)
-        self.assertEqual(response.json()["error"]["errors"], [{"field": "colour", "message": "is not a field of a cron job"}])
+        self.assertEqual(
+            self.errors(response), [{"field": "colour", "message": "is not a field of a cron job"}]
+        )
 
     def test_patch_unknown_job_is_404(self):
-        self.assertEqual(self.manager.patch("@crontab/nope", json={"enabled": False}).status_code, 404)
+        response = self.manager.patch("@crontab/nope", json={"enabled": False})
+        self.assertEqual(response.status_code, 404)
 
     def test_member_cannot_patch(self):
         self.add("hourly")
-        self.assertEqual(self.member.patch("@crontab/hourly", json={"enabled": False}).status_code, 401)
+        response = self.member.patch("@crontab/hourly", json={"enabled": False})
+        self.assertEqual(response.status_code, 401)
         self.fresh()
         self.assertTrue(read_job("hourly").enabled)
 
@@ -412,7 +420,8 @@ class TestControlpanel(RestTestCase):
         data = response.json()
         properties = data["schema"]["properties"]
         self.assertEqual(properties["schedule"]["title"], "Schedule")
-        self.assertEqual([value for value, title in properties["catch_up"]["choices"]], ["skip", "once"])
+        choices = [value for value, title in properties["catch_up"]["choices"]]
+        self.assertEqual(choices, ["skip", "once"])
         self.assertIn("runner", data["schema"]["required"])
         self.assertEqual([job["@id"] for job in data["items"]], [self.url + "/@crontab/hourly"])
         self.assertEqual(data["@components"]["crontab"]["@id"], self.url + "/@crontab")
