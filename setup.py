@@ -36,6 +36,7 @@ setup(
         "Products.CMFPlone>=6.2",
         "plone.registry",
         "plone.app.registry",
+        "plone.restapi",
         "z3c.form",
         "croniter>=6",
         "cron-descriptor",

@@ -1,4 +1,5 @@
 from collective.crontab import _
+from plone.restapi.controlpanels import IControlpanel
 from zope import schema
 from zope.interface import Attribute
 from zope.interface import Interface
@@ -110,3 +111,7 @@ class ICronRunner(Interface):
         Return None, a message, or a collective.crontab.RunResult. Raise to
         fail: the runner's changes are then aborted.
         """
+
+
+class ICrontabControlpanel(IControlpanel):
+    """The cron jobs control panel as plone.restapi lists it."""

@@ -65,10 +65,13 @@ class Job:
     def cron(self):
         """The parsed, cached Schedule; raises JobError when invalid."""
         try:
+            validate_timezone(self.zone)
+        except ScheduleError as error:
+            raise JobError(self.id, {"timezone": str(error)}) from None
+        try:
             return schedule_for(self.schedule, self.zone)
         except ScheduleError as error:
-            field_name = "timezone" if "time zone" in str(error) else "schedule"
-            raise JobError(self.id, {field_name: str(error)}) from None
+            raise JobError(self.id, {"schedule": str(error)}) from None
 
 
 def _registry():

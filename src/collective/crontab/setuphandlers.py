@@ -15,7 +15,7 @@ from zope.interface import implementer
 import re
 
 
-_JOB_RECORD = re.compile(r"%s/([^.\"']+)\." % re.escape(JOBS_PREFIX))
+_JOB_RECORD = re.compile(r"%s/([A-Za-z0-9_-]+)" % re.escape(JOBS_PREFIX))
 
 
 @implementer(INonInstallable)

@@ -5,8 +5,10 @@ from plone.app.testing import FunctionalTesting
 from plone.app.testing import IntegrationTesting
 from plone.app.testing import PLONE_FIXTURE
 from plone.app.testing import PloneSandboxLayer
+from plone.testing.zope import WSGIServer
 
 import collective.crontab
+import os
 
 
 class CrontabLayer(PloneSandboxLayer):
@@ -28,4 +30,17 @@ INTEGRATION_TESTING = IntegrationTesting(
 )
 FUNCTIONAL_TESTING = FunctionalTesting(
     bases=(FIXTURE,), name="collective.crontab:Functional"
+)
+
+
+class CrontabServer(WSGIServer):
+    """A real HTTP server on 127.0.0.1 (port: CRONTAB_TEST_HTTP_PORT)."""
+
+    host = "127.0.0.1"
+    port = os.environ.get("CRONTAB_TEST_HTTP_PORT", "55500")
+
+
+REST_TESTING = FunctionalTesting(
+    bases=(FIXTURE, CrontabServer(name="collective.crontab:WSGIServer")),
+    name="collective.crontab:REST",
 )

@@ -1,0 +1,135 @@
+"""Is the crontab healthy? The clock ticks and no enabled job is late.
+
+The clock is healthy when a tick reached the site in the last
+``api.HEALTHY_WITHIN`` seconds (the stored heartbeat is refreshed at least
+every ``log.HEARTBEAT_INTERVAL``, so every client of a ZEO cluster sees it).
+
+A job is late when its first slot after its last successful run ('success'
+or 'warning') is more than ``GRACE`` ago: its period plus the grace has passed
+without a success. Time counts from the job's arming instead when that is
+later, so a new, re-enabled or rescheduled job is not late before its first
+slot. Not late: a job no tick has armed yet, a job whose run is in progress.
+Late too ("failing"): a job none of whose last runs succeeded. An enabled job with an invalid
+schedule or time zone is a problem too.
+"""
+
+from AccessControl import getSecurityManager
+from collective.crontab.api import HEALTHY_WITHIN
+from collective.crontab.jobs import JobError
+from collective.crontab.jobs import read_jobs
+from collective.crontab.log import get_crontab
+from collective.crontab.log import RECENT
+from collective.crontab.permissions import ManageJobs
+from collective.crontab.schedule import GRACE
+from collective.crontab.schedule import utcnow
+from collective.crontab.tick import last_tick
+from itertools import islice
+from plone.restapi.serializer.converters import json_compatible
+
+
+SUCCESSFUL = ("success", "warning")
+
+
+def check(site, now=None):
+    """The health of the crontab of ``site`` at ``now`` (aware; default: the
+    time now) as a dict: ``healthy``, ``clock``, ``late``, ``invalid`` and
+    ``problems`` (one sentence each). Checks no permission."""
+    now = now or utcnow()
+    crontab = get_crontab(site)
+    if crontab is None:
+        problem = "collective.crontab is not installed in this site"
+        return {"healthy": False, "now": now, "problems": [problem]}
+    at, client = last_tick(crontab)
+    seconds = (now - at).total_seconds() if at is not None else None
+    clock = {
+        "last_tick": at,
+        "client": client,
+        "seconds_ago": seconds,
+        "healthy": seconds is not None and seconds <= HEALTHY_WITHIN,
+    }
+    problems = []
+    if at is None:
+        problems.append("The clock has never ticked")
+    elif not clock["healthy"]:
+        problems.append(
+            "The clock has not ticked for %d minutes (last tick at %s by %s)"
+            % (seconds // 60, _text(at), client)
+        )
+    late, invalid = [], {}
+    for job in read_jobs():
+        if not job.enabled:
+            continue
+        try:
+            lateness = _lateness(job, crontab.state(job.id), now)
+        except JobError as error:
+            invalid[job.id] = str(error)
+            problems.append(str(error))
+            continue
+        if lateness is not None:
+            late.append(lateness)
+            problems.append(lateness["message"])
+    return {
+        "healthy": not problems,
+        "now": now,
+        "clock": clock,
+        "late": late,
+        "invalid": invalid,
+        "problems": problems,
+    }
+
+
+def _lateness(job, state, now):
+    """None if ``job`` is on time at ``now``, else a dict saying why not."""
+    cron = job.cron
+    if state is None or state.last is None or state.lease is not None:
+        return None
+    success = _last_success(state)
+    since = success["slot"] if success else None
+    last_slot = state.last_run["slot"] if state.last_run else None
+    if last_slot is None or state.last > last_slot:
+        since = max(since, state.last) if since else state.last
+    entry = {
+        "job": job.id,
+        "last_success": success["slot"] if success else None,
+        "last_status": state.last_run["status"] if state.last_run else None,
+    }
+    if since is None:
+        entry["due"] = last_slot
+        entry["message"] = (
+            "Cron job '%s' is failing: none of its last runs succeeded "
+            "(last run for %s: %s)" % (job.id, _text(last_slot), entry["last_status"])
+        )
+        return entry
+    due = cron.next_after(since)
+    if due + GRACE >= now:
+        return None
+    entry["due"] = due
+    entry["message"] = (
+        "Cron job '%s' is late: no successful run since its slot at %s "
+        "(last run: %s)" % (job.id, _text(due), entry["last_status"] or "none")
+    )
+    return entry
+
+
+def _text(moment):
+    return moment.replace(microsecond=0).isoformat()
+
+
+def _last_success(state):
+    """The latest successful run among the last RECENT entries, or None."""
+    if state.last_run and state.last_run["status"] in SUCCESSFUL:
+        return state.last_run
+    for run in islice(state.runs.values(), RECENT):
+        if run.status in SUCCESSFUL:
+            return run.as_dict()
+    return None
+
+
+def details(result):
+    """``result`` of check() as JSON-able data, with ``status`` OK or FAIL."""
+    return json_compatible(dict(result, status="OK" if result["healthy"] else "FAIL"))
+
+
+def may_see_details(site):
+    """Only managers of cron jobs see more than OK or FAIL."""
+    return bool(getSecurityManager().checkPermission(ManageJobs, site))

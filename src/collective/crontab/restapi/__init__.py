@@ -1,0 +1,1 @@
+"""plone.restapi services: @crontab, @crontab-health, the control panel."""

@@ -1,0 +1,67 @@
+"""Two ticks at the same moment, each with its own ZODB connection."""
+
+from AccessControl.SecurityManagement import newSecurityManager
+from AccessControl.SecurityManagement import noSecurityManager
+from collective.crontab import api
+from collective.crontab.tests.base import minutes
+from collective.crontab.tests.base import T0
+from collective.crontab.tests.base import TickTestCase
+from collective.crontab.tick import tick
+from plone.app.testing import PLONE_SITE_ID
+from plone.app.testing import SITE_OWNER_NAME
+from zope.component.hooks import setSite
+
+import threading
+import transaction
+
+
+class TestTwoTicksAtOnce(TickTestCase):
+    def tick_in_threads(self, now, count=2):
+        """Run ``count`` ticks at ``now`` in threads released together."""
+        db = self.layer["zodbDB"]
+        barrier = threading.Barrier(count)
+        summaries = []
+        errors = []
+
+        def worker():
+            connection = db.open()
+            try:
+                app = connection.root()["Application"]
+                site = app[PLONE_SITE_ID]
+                setSite(site)
+                newSecurityManager(None, app.acl_users.getUser(SITE_OWNER_NAME).__of__(app.acl_users))
+                barrier.wait()
+                summaries.append(tick(site, now))
+            except Exception as error:  # reported by the test thread
+                errors.append(error)
+            finally:
+                transaction.abort()
+                noSecurityManager()
+                setSite(None)
+                connection.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        self.assertEqual(errors, [])
+        transaction.abort()  # see what the threads committed
+        setSite(self.portal)
+        return summaries
+
+    def test_each_slot_runs_exactly_once(self):
+        job_ids = ["job-a", "job-b", "job-c"]
+        for job_id in job_ids:
+            self.add(job_id)
+        self.tick_in_threads(T0)
+        slots = 5
+        for minute in range(1, slots + 1):
+            summaries = self.tick_in_threads(T0 + minutes(minute))
+            ran = [entry["job"] for summary in summaries for entry in summary["ran"]]
+            self.assertEqual(sorted(ran), job_ids)
+        for job_id in job_ids:
+            self.assertEqual(self.ran(job_id), ["ran"] * slots)
+            runs = api.history(job_id, limit=None)
+            self.assertEqual(len(runs), slots)
+            self.assertEqual(len({run["slot"] for run in runs}), slots)

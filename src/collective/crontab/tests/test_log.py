@@ -1,0 +1,90 @@
+"""The run log: bounded history, bounded bytes per appended run."""
+
+from collective.crontab.log import JobState
+from collective.crontab.schedule import UTC
+from datetime import datetime
+from datetime import timedelta
+from ZODB.DB import DB
+from ZODB.FileStorage import FileStorage
+
+import os
+import tempfile
+import transaction
+import unittest
+
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def run(index, message="ok"):
+    started = START + timedelta(minutes=index)
+    return dict(slot=started, started=started, finished=started + timedelta(seconds=1),
+                duration=1.0, status="success", message=message, traceback="", client="test:1")
+
+
+class TestBytesPerRun(unittest.TestCase):
+    """Appending one run rewrites a bounded number of bytes, whatever the
+    history length (measured as Data.fs growth of a real FileStorage)."""
+
+    def setUp(self):
+        self.folder = tempfile.TemporaryDirectory()
+        self.db = DB(FileStorage(os.path.join(self.folder.name, "Data.fs")))
+        self.connection = self.db.open()
+
+    def tearDown(self):
+        transaction.abort()
+        self.connection.close()
+        self.db.close()
+        self.folder.cleanup()
+
+    def bytes_per_run(self, existing, appends=20, limit=100000):
+        root = self.connection.root()
+        state = root["state-%d" % existing] = JobState()
+        for index in range(existing):
+            state.append(limit, **run(index))
+            if index % 1000 == 999:
+                transaction.commit()
+        transaction.commit()
+        sizes = []
+        for index in range(existing, existing + appends):
+            before = self.db.getSize()
+            state.append(limit, **run(index))
+            transaction.commit()
+            sizes.append(self.db.getSize() - before)
+        return sorted(sizes)[len(sizes) // 2]
+
+    def test_bytes_per_run_do_not_grow_with_history(self):
+        short = self.bytes_per_run(10)
+        long = self.bytes_per_run(10000)
+        print("\nbytes per run: %d with 10 runs, %d with 10,000 runs" % (short, long))
+        self.assertLessEqual(long, short * 1.5)
+        self.assertLessEqual(long, 4096)
+
+    def test_trimmed_history_keeps_newest(self):
+        state = JobState()
+        for index in range(10):
+            state.append(3, **run(index))
+        self.assertEqual(state.count, 3)
+        self.assertEqual(len(state.runs), 3)
+        minutes = [entry["started"].minute for entry in state.history()]
+        self.assertEqual(minutes, [9, 8, 7])
+
+    def test_filter_by_status(self):
+        state = JobState()
+        state.append(10, **run(0))
+        state.append(10, **dict(run(1), status="failure", message="boom"))
+        self.assertEqual([entry["message"] for entry in state.history(status="failure")], ["boom"])
+
+    def test_recent_strip_holds_twenty(self):
+        state = JobState()
+        for index in range(30):
+            state.append(100, **run(index))
+        self.assertEqual(len(state.recent), 20)
+        self.assertEqual(state.recent[0][1], run(29)["started"].timestamp())
+
+    def test_same_start_time_kept_apart(self):
+        state = JobState()
+        state.append(10, **run(0, "first"))
+        state.append(10, **run(0, "second"))
+        self.assertEqual(state.count, 2)
+        self.assertEqual({entry["message"] for entry in state.history()}, {"first", "second"})
