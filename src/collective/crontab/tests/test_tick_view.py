@@ -47,7 +47,9 @@ class TestTickView(TickTestCase):
             browser.open(self.portal.absolute_url() + "/@@crontab-tick")
         except HTTPError:
             pass
-        self.assertNotIn('"ran"', browser.contents)
+        # A status cron + curl --fail can detect, not a login form.
+        self.assertEqual(browser.headers["status"], "401 Unauthorized")
+        self.assertNotIn(b'"ran"', browser.contents)
         transaction.abort()
         self.assertIsNone(self.crontab.state("every-minute").last)
         self.assertIsNone(self.crontab.heartbeat.at)
