@@ -52,5 +52,7 @@ setup(
     entry_points="""
     [z3c.autoinclude.plugin]
     target = plone
+    [console_scripts]
+    crontab-ctl = collective.crontab.cli:main
     """,
 )
