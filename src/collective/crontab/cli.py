@@ -54,6 +54,7 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    app = None
     try:
         app = _open(args.zope_conf)
         _enter(app, args.site, args.user)
@@ -64,6 +65,9 @@ def main(argv=None):
     except KeyError as error:
         print("crontab-ctl: %s" % error.args[0], file=sys.stderr)
         return USAGE
+    finally:
+        if app is not None:
+            app._p_jar.db().close()
 
 
 def _open(zope_conf):
