@@ -7,6 +7,11 @@ from plone.app.testing import PLONE_FIXTURE
 from plone.app.testing import PloneSandboxLayer
 
 import collective.crontab
+import os
+
+
+# Compile locales/*.po to .mo when the ZCML registers the translations.
+os.environ.setdefault("zope_i18n_compile_mo_files", "true")
 
 
 class CrontabLayer(PloneSandboxLayer):

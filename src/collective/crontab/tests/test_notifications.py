@@ -243,3 +243,18 @@ class TestPings(TickTestCase):
             api.tick(T0 + minutes(1))
         self.assertLess(time.monotonic() - started, 1.5)
         self.assertEqual(api.history("nightly")[0]["status"], "success")
+
+
+class TestGermanMail(MailTestCase):
+    def test_the_mail_is_in_the_site_language(self):
+        getUtility(IRegistry)["plone.default_language"] = "de"
+        self.add("nightly", runner="test.fail", notify=["ops@example.org"])
+        api.tick(T0)
+        api.tick(T0 + minutes(1))
+        [mail] = self.mails()
+        self.assertEqual(mail["Subject"], "[Plone site] Cron-Job nightly fehlgeschlagen")
+        body = mail.get_content()
+        self.assertIn(
+            "Der Cron-Job nightly (Nightly) wurde nicht abgeschlossen: Status failure "
+            "für den Termin 2026-01-05T12:01:00+00:00", body)
+        self.assertIn("Meldung:\nRuntimeError: the runner broke on purpose", body)
