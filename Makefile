@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast clean i18n
+.PHONY: install test test-fast clean i18n buildout check-buildout
 
 install: $(STAMP)
 
@@ -19,6 +19,26 @@ test: install
 test-fast: install
 	$(BIN)/zope-testrunner --test-path=src -s collective.crontab
 
+BUILDOUT_PINS := zc.buildout==6.0.1 setuptools==84.2.1 wheel==0.48.0 pip==26.3
+
+versions.cfg: constraints.txt scripts/constraints2versions.py
+	$(PYTHON) scripts/constraints2versions.py constraints.txt > $@
+
+.buildout/bin/buildout:
+	$(PYTHON) -m venv .buildout
+	.buildout/bin/pip install -q $(BUILDOUT_PINS)
+
+# bin/instance from buildout.cfg (downloads from PyPI the first time).
+buildout: versions.cfg .buildout/bin/buildout
+	.buildout/bin/buildout -N
+
+# Build, start bin/instance and require a clock tick to run the demo job
+# (about 3 minutes once the eggs are downloaded). Not part of `make test`.
+check-buildout: versions.cfg .buildout/bin/buildout
+	$(PYTHON) scripts/constraints2versions.py constraints.txt | diff -u versions.cfg - \
+		|| { echo "versions.cfg is out of date: make versions.cfg"; exit 1; }
+	scripts/check_buildout.sh
+
 LOCALES := src/collective/crontab/locales
 POT := $(LOCALES)/collective.crontab.pot
 
@@ -31,4 +51,4 @@ i18n: install
 	@$(BIN)/i18ndude find-untranslated -n src/collective/crontab | tail -1
 
 clean:
-	rm -rf $(VENV) instance var test-output
+	rm -rf $(VENV) instance var test-output .buildout bin parts eggs develop-eggs .installed.cfg
