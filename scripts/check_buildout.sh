@@ -11,20 +11,25 @@ CHECK=$(mktemp -d /tmp/check-buildout.XXXXXX)
 BUILDOUT=.buildout/bin/buildout
 PID=""
 
+stop() {  # bin/instance fg runs the server in a child: stop the group
+    if [ -n "$PID" ]; then kill -TERM -- "-$PID" 2>/dev/null || true; wait "$PID" || true; PID=""; fi
+}
+
 cleanup() {
-    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill "$PID"; wait "$PID" || true; fi
+    stop
     # Back to the instance as buildout.cfg describes it.
-    $BUILDOUT -N -o -q -c buildout.cfg >/dev/null 2>&1 || true
+    $BUILDOUT -N -q -c buildout.cfg >/dev/null 2>&1 || echo "run bin/buildout -N to restore parts/instance"
     rm -rf "$CHECK"
 }
 trap cleanup EXIT
 
+if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then echo "port $PORT is in use"; exit 1; fi
 $BUILDOUT -N -c buildout.cfg "instance:http-address=127.0.0.1:$PORT" "instance:var=$CHECK/var"
 grep -q '<clock-server tick>' parts/instance/etc/zope.conf
 bin/instance run src/collective/crontab/instance.py --zconsole-create-site Plone 1 >"$CHECK/site.log" 2>&1 \
     || { cat "$CHECK/site.log"; exit 1; }
 
-bin/instance fg >"$CHECK/instance.log" 2>&1 &
+setsid bin/instance fg >"$CHECK/instance.log" 2>&1 &
 PID=$!
 for second in $(seq 1 90); do
     curl -fs -o /dev/null "http://127.0.0.1:$PORT/" && break
@@ -33,8 +38,11 @@ for second in $(seq 1 90); do
 done
 curl -fs -o /dev/null "http://127.0.0.1:$PORT/" || { cat "$CHECK/instance.log"; echo "bin/instance does not answer"; exit 1; }
 echo "bin/instance answers on port $PORT after ${second}s; waiting ${WAIT}s for the clock"
-sleep "$WAIT"
-kill "$PID"; wait "$PID" || true; PID=""
+for second in $(seq 1 "$WAIT"); do
+    kill -0 "$PID" 2>/dev/null || { cat "$CHECK/instance.log"; echo "bin/instance died"; exit 1; }
+    sleep 1
+done
+stop
 
 bin/crontab-ctl -C parts/instance/etc/zope.conf history demo | tee "$CHECK/history.txt"
 if grep -q ' success .* instance ' "$CHECK/history.txt"; then
