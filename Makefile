@@ -48,7 +48,7 @@ i18n: install
 	$(BIN)/pip install -q -c constraints.txt i18ndude
 	$(BIN)/i18ndude rebuild-pot --pot $(POT) --create collective.crontab src/collective/crontab
 	$(BIN)/i18ndude sync --pot $(POT) $(LOCALES)/*/LC_MESSAGES/collective.crontab.po
-	@$(BIN)/i18ndude find-untranslated -n src/collective/crontab | tail -1
+	$(BIN)/i18ndude find-untranslated -n src/collective/crontab
 
 clean:
 	rm -rf $(VENV) instance var test-output .buildout bin parts eggs develop-eggs .installed.cfg
