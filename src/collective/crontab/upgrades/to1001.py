@@ -12,6 +12,7 @@ def add_notification_records(setup_tool):
     """Register the records of every ICronJob field missing from a job,
     with the field's default; existing values are kept."""
     registry = getUtility(IRegistry)
-    for job_id in job_ids():
+    ids = job_ids()
+    for job_id in ids:
         registry.registerInterface(ICronJob, prefix="%s/%s" % (JOBS_PREFIX, job_id))
-    logger.info("Added notification records to %d cron jobs", len(job_ids()))
+    logger.info("Added notification records to %d cron jobs", len(ids))
