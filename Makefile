@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast clean run run-cluster
+.PHONY: install test test-fast clean run run-cluster i18n buildout check-buildout
 
 install: $(STAMP)
 
@@ -55,3 +55,36 @@ run-cluster: install
 
 clean:
 	rm -rf $(VENV) instance $(CLUSTER) var test-output
+BUILDOUT_PINS := zc.buildout==6.0.1 setuptools==84.2.1 wheel==0.48.0 pip==26.3
+
+versions.cfg: constraints.txt scripts/constraints2versions.py
+	$(PYTHON) scripts/constraints2versions.py constraints.txt > $@
+
+.buildout/bin/buildout:
+	$(PYTHON) -m venv .buildout
+	.buildout/bin/pip install -q $(BUILDOUT_PINS)
+
+# bin/instance from buildout.cfg (downloads from PyPI the first time).
+buildout: versions.cfg .buildout/bin/buildout
+	.buildout/bin/buildout -N
+
+# Build, start bin/instance and require a clock tick to run the demo job
+# (about 3 minutes once the eggs are downloaded). Not part of `make test`.
+check-buildout: versions.cfg .buildout/bin/buildout
+	$(PYTHON) scripts/constraints2versions.py constraints.txt | diff -u versions.cfg - \
+		|| { echo "versions.cfg is out of date: make versions.cfg"; exit 1; }
+	scripts/check_buildout.sh
+
+LOCALES := src/collective/crontab/locales
+POT := $(LOCALES)/collective.crontab.pot
+
+# Re-extract every message of the collective.crontab domain and merge it into
+# each language's .po (new msgids come in empty: translate them).
+i18n: install
+	$(BIN)/pip install -q -c constraints.txt i18ndude
+	$(BIN)/i18ndude rebuild-pot --pot $(POT) --create collective.crontab src/collective/crontab
+	$(BIN)/i18ndude sync --pot $(POT) $(LOCALES)/*/LC_MESSAGES/collective.crontab.po
+	$(BIN)/i18ndude find-untranslated -n src/collective/crontab
+
+clean:
+	rm -rf $(VENV) instance var test-output .buildout bin parts eggs develop-eggs .installed.cfg

@@ -53,5 +53,7 @@ setup(
     entry_points="""
     [z3c.autoinclude.plugin]
     target = plone
+    [console_scripts]
+    crontab-ctl = collective.crontab.cli:main
     """,
 )

@@ -50,6 +50,7 @@ debug-mode off
 <environment>
   CHAMELEON_CACHE $INSTANCE/var/cache
   CRONTAB_CLIENT {client}
+  zope_i18n_compile_mo_files true
 </environment>
 <dos_protection>
 </dos_protection>

@@ -97,6 +97,31 @@ class ICronJob(Interface):
         max=100000,
         required=True,
     )
+    notify = schema.List(
+        title=_("Notify"),
+        description=_(
+            "E-mail addresses told when a run fails or is abandoned: one mail "
+            "per failure streak."
+        ),
+        value_type=schema.ASCIILine(),
+        default=[],
+        required=False,
+    )
+    notify_recovery = schema.Bool(
+        title=_("Notify on recovery"),
+        description=_("Also send a mail when a failing job succeeds again."),
+        default=False,
+        required=False,
+    )
+    ping_url = schema.ASCIILine(
+        title=_("Ping URL"),
+        description=_(
+            "Base URL of a healthchecks.io or Cronitor-style check: "
+            "<url>/start before a run, <url> on success, <url>/fail on failure."
+        ),
+        default="",
+        required=False,
+    )
 
 
 class ICronRunner(Interface):

@@ -24,6 +24,8 @@ import re
 JOB_ID = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,63}$")
 FIELDS = tuple(name for name, _field in getFieldsInOrder(ICronJob))
 MAX_ARGUMENT_LENGTH = 10000
+EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+$")
+PING_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 
 
 class JobError(ValueError):
@@ -54,6 +56,9 @@ class Job:
     owner: str = ""
     max_runtime: int = 3600
     history: int = 100
+    notify: list = field(default_factory=list)
+    notify_recovery: bool = False
+    ping_url: str = ""
     site_timezone: str = "UTC"
 
     @property
@@ -150,6 +155,17 @@ def validate(job_id, values, check_runner=True):
                 errors[name] = error
                 continue
             value = dict(value)
+        if name == "notify":
+            error = _check_notify(value)
+            if error:
+                errors[name] = error
+                continue
+            value = [address.strip() for address in value]
+        if name == "ping_url" and isinstance(value, str):
+            value = value.strip()
+            if value and not PING_URL.match(value):
+                errors[name] = "%r must be an http:// or https:// URL" % value
+                continue
         try:
             schema_field.bind(None).validate(value)
         except ValidationError as error:
@@ -183,6 +199,15 @@ def _check_arguments(value):
             return "'%s' must map text to text (got %s)" % (key, type(item).__name__)
         if len(key) > 200 or len(item) > MAX_ARGUMENT_LENGTH:
             return "'%s' is too long" % key[:50]
+    return None
+
+
+def _check_notify(value):
+    if not isinstance(value, (list, tuple)):
+        return "must be a list of e-mail addresses, not %s" % type(value).__name__
+    for address in value:
+        if not isinstance(address, str) or not EMAIL.match(address.strip()):
+            return "%r is not an e-mail address" % (address,)
     return None
 
 

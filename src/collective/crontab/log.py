@@ -71,6 +71,7 @@ class JobState(Persistent):
     lease = None  # dict(slot, started, client, expires) while a run is on
     last_run = None  # dict of the latest run (as Run.as_dict, no traceback)
     recent = ()  # (status code, started epoch seconds, duration), newest first
+    failing = False  # a failure streak is on (its mail is sent)
 
     def __init__(self):
         self.runs = History()

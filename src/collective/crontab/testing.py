@@ -11,6 +11,10 @@ import collective.crontab
 import os
 
 
+# Compile locales/*.po to .mo when the ZCML registers the translations.
+os.environ.setdefault("zope_i18n_compile_mo_files", "true")
+
+
 class CrontabLayer(PloneSandboxLayer):
     defaultBases = (PLONE_FIXTURE,)
 

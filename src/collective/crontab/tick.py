@@ -10,6 +10,7 @@ from AccessControl.SecurityManagement import getSecurityManager
 from AccessControl.SecurityManagement import newSecurityManager
 from AccessControl.SecurityManagement import setSecurityManager
 from collective.crontab import logger
+from collective.crontab import notifications
 from collective.crontab import RunResult
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.jobs import JobError
@@ -229,6 +230,7 @@ def _execute(site, job, slot):
     (status, message, traceback, started, finished)."""
     started = utcnow()
     status, message, trace = "failure", "", ""
+    notifications.ping(job, "start")
     for attempt in range(1, CONFLICT_RETRIES + 1):
         try:
             runner = queryUtility(ICronRunner, name=job.runner)
@@ -258,6 +260,7 @@ def _execute(site, job, slot):
         status = "warning"
         message = ("%s\n" % message if message else "") + "ran %s, limit %s" % (
             _span(duration), _span(job.max_runtime))
+    notifications.ping(job, status)
     return status, message, trace, started, finished
 
 
@@ -288,6 +291,7 @@ def _record(crontab, job, slot, outcome, summary, final=True):
         state.append(job.history, slot=slot, started=started, finished=finished,
                      duration=(finished - started).total_seconds(), status=status,
                      message=message, traceback=trace, client=CLIENT)
+        notifications.run_recorded(job.id, state)
         if final:
             state.lease = None
             if job.id in crontab.running:
@@ -323,6 +327,7 @@ def _abandon_lease(crontab, job_id, state, limit):
                  status="abandoned", traceback="", client=lease["client"],
                  message="Abandoned: the run started on %s did not finish within its "
                  "maximum run time; its process probably died" % lease["client"])
+    notifications.run_recorded(job_id, state)
     state.lease = None
     if job_id in crontab.running:
         del crontab.running[job_id]

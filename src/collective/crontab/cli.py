@@ -1,0 +1,222 @@
+"""crontab-ctl: the crontab of a site from the shell, through zope.conf.
+
+    crontab-ctl -C etc/zope.conf [--site Plone] [--user NAME] COMMAND
+
+Commands: list, show ID, run ID, tick, enable ID, disable ID, history ID.
+It opens the database like ``zconsole run`` and acts as a Manager user of
+the Zope root: ``--user``, else ``crontab-clock`` (made by
+collective.crontab.instance), else ``admin``. Jobs without an owner run as
+that user, as they would under the clock.
+
+Exit codes: 0 done; 1 a run failed or did not happen; 2 bad usage, unknown
+site, user or job.
+"""
+
+from datetime import datetime
+
+import argparse
+import json
+import sys
+
+
+OK, FAILED, USAGE = 0, 1, 2
+DEFAULT_USERS = ("crontab-clock", "admin")
+
+
+class CommandError(Exception):
+    """Bad usage: printed, exit code 2."""
+
+
+def parser():
+    parser = argparse.ArgumentParser(
+        prog="crontab-ctl",
+        description="Manage the cron jobs of a Plone site with collective.crontab.",
+    )
+    parser.add_argument("-C", "--zope-conf", required=True, help="the instance's zope.conf")
+    parser.add_argument("--site", help="id of the Plone site (default: the only one)")
+    parser.add_argument("--user", help="Manager user of the Zope root to act as")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("list", help="the jobs, their schedule and last status")
+    commands.add_parser("tick", help="run what is due now, like the clock")
+    for name, text in (
+        ("show", "a job's settings and state"),
+        ("run", "run a job now, in this process, and record the run"),
+        ("enable", "let a job run on its schedule"),
+        ("disable", "stop a job from running on its schedule"),
+        ("history", "a job's recorded runs, newest first"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("job_id", metavar="ID")
+        if name == "history":
+            command.add_argument("--limit", type=int, default=20)
+    return parser
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    app = None
+    try:
+        app = _open(args.zope_conf)
+        _enter(app, args.site, args.user)
+        return COMMANDS[args.command](args)
+    except CommandError as error:
+        print("crontab-ctl: %s" % error, file=sys.stderr)
+        return USAGE
+    except KeyError as error:
+        print("crontab-ctl: %s" % error.args[0], file=sys.stderr)
+        return USAGE
+    finally:
+        if app is not None:
+            app._p_jar.db().close()
+
+
+def _open(zope_conf):
+    from Zope2.Startup.run import make_wsgi_app
+
+    import Zope2
+
+    try:
+        make_wsgi_app({}, zope_conf)
+    except (OSError, SystemExit) as error:
+        raise CommandError("cannot start Zope with %s: %s" % (zope_conf, error))
+    return Zope2.app()
+
+
+def _enter(app, site_id, user_id):
+    from AccessControl.SecurityManagement import newSecurityManager
+    from Products.CMFPlone.Portal import PloneSite
+    from Testing.makerequest import makerequest
+    from zope.component.hooks import setSite
+    from zope.globalrequest import setRequest
+
+    app = makerequest(app)
+    sites = [obj.getId() for obj in app.objectValues() if isinstance(obj, PloneSite)]
+    if site_id is None:
+        if len(sites) != 1:
+            raise CommandError("name the site with --site (found: %s)" % (", ".join(sites) or "none"))
+        site_id = sites[0]
+    if site_id not in sites:
+        raise CommandError("there is no Plone site '%s' (found: %s)" % (site_id, ", ".join(sites)))
+    users = app.acl_users
+    for candidate in (user_id,) if user_id else DEFAULT_USERS:
+        user = users.getUserById(candidate)
+        if user is not None:
+            break
+    else:
+        raise CommandError("no user %s in the Zope root" % " or ".join((user_id,) if user_id else DEFAULT_USERS))
+    if "Manager" not in user.getRoles():
+        raise CommandError("user '%s' is not a Manager of the Zope root" % user.getId())
+    site = app[site_id]
+    request = app.REQUEST
+    request["PARENTS"] = [site, app]
+    setRequest(request)
+    setSite(site)
+    newSecurityManager(request, user.__of__(users))
+
+
+def _when(value):
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M %Z")
+    return value or "-"
+
+
+def list_jobs(args):
+    from collective.crontab import api
+
+    rows = [("ID", "ON", "SCHEDULE", "NEXT RUN", "LAST", "TITLE")]
+    for job in api.jobs():
+        rows.append((
+            job["id"],
+            "yes" if job["enabled"] else "no",
+            job["schedule"],
+            _when(job["next_run"]),
+            job["last_status"] or "-",
+            job["title"],
+        ))
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5])
+    return OK
+
+
+def show(args):
+    from collective.crontab import api
+
+    job = api.get_job(args.job_id)
+    for name in ("id", "title", "runner", "schedule", "enabled", "timezone",
+                 "effective_timezone", "arguments", "catch_up", "owner",
+                 "max_runtime", "history", "notify", "notify_recovery",
+                 "ping_url", "next_run", "last_status", "running", "queued"):
+        print("%-19s %s" % (name + ":", _when(job[name]) if name == "next_run" else job[name]))
+    last = job["last_run"]
+    if last:
+        print("%-19s %s %s (%.1fs) %s" % ("last_run:", _when(last["started"]), last["status"],
+                                          last["duration"], last["message"].splitlines()[0] if last["message"] else ""))
+    return OK
+
+
+def run(args):
+    from collective.crontab import api
+
+    summary = api.run_now(args.job_id, immediately=True)
+    if not summary["ran"]:
+        print("%s did not run: a run of it is still going; it is queued for the "
+              "next tick" % args.job_id, file=sys.stderr)
+        return FAILED
+    latest = api.history(args.job_id, limit=1)[0]
+    print("%s: %s in %.1fs" % (args.job_id, latest["status"], latest["duration"]))
+    if latest["message"]:
+        print(latest["message"])
+    if latest["traceback"]:
+        print(latest["traceback"], file=sys.stderr, end="")
+    return FAILED if latest["status"] == "failure" else OK
+
+
+def tick(args):
+    from collective.crontab import api
+
+    summary = api.tick()
+    print(json.dumps(summary, indent=2, default=str))
+    failed = [entry for entry in summary["ran"] if entry["status"] == "failure"]
+    return FAILED if failed or summary["abandoned"] else OK
+
+
+def set_enabled(enabled):
+    def command(args):
+        from collective.crontab import api
+        from collective.crontab.jobs import write_job
+
+        import transaction
+
+        api.get_job(args.job_id)  # checks the permission and the id
+        write_job(args.job_id, {"enabled": enabled})
+        transaction.commit()
+        print("%s %s" % (args.job_id, "enabled" if enabled else "disabled"))
+        return OK
+
+    return command
+
+
+def history(args):
+    from collective.crontab import api
+
+    for entry in api.history(args.job_id, limit=args.limit):
+        message = entry["message"].splitlines()[0] if entry["message"] else ""
+        print("%s  %-9s %7.1fs  %s  %s" % (_when(entry["started"]), entry["status"],
+                                           entry["duration"], entry["client"], message))
+    return OK
+
+
+COMMANDS = {
+    "list": list_jobs,
+    "show": show,
+    "run": run,
+    "tick": tick,
+    "enable": set_enabled(True),
+    "disable": set_enabled(False),
+    "history": history,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
