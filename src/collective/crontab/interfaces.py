@@ -110,3 +110,31 @@ class ICronRunner(Interface):
         Return None, a message, or a collective.crontab.RunResult. Raise to
         fail: the runner's changes are then aborted.
         """
+
+
+class ICronJobForm(ICronJob):
+    """The add and edit forms of the control panel: a job and its id."""
+
+    id = schema.ASCIILine(
+        title=_("Id"),
+        description=_(
+            "Short name of the job, used in URLs and in the registry. Starts "
+            "with a letter; letters, digits, '-' and '_'. Cannot be changed."
+        ),
+        required=True,
+        max_length=64,
+    )
+    runner = schema.Choice(
+        title=_("Runner"),
+        description=_("What the job does: one of the runners registered in this site."),
+        vocabulary="collective.crontab.Runners",
+        required=True,
+    )
+    timezone = schema.Choice(
+        title=_("Time zone"),
+        description=_(
+            "The time zone the schedule is read in. Empty: the site's time zone."
+        ),
+        vocabulary="collective.crontab.Timezones",
+        required=False,
+    )

@@ -5,8 +5,10 @@ from plone.app.testing import FunctionalTesting
 from plone.app.testing import IntegrationTesting
 from plone.app.testing import PLONE_FIXTURE
 from plone.app.testing import PloneSandboxLayer
+from plone.testing.zope import WSGIServer
 
 import collective.crontab
+import os
 
 
 class CrontabLayer(PloneSandboxLayer):
@@ -28,4 +30,17 @@ INTEGRATION_TESTING = IntegrationTesting(
 )
 FUNCTIONAL_TESTING = FunctionalTesting(
     bases=(FIXTURE,), name="collective.crontab:Functional"
+)
+
+
+class BrowserServer(WSGIServer):
+    """A real WSGI server on the fixture's database, for chromium."""
+
+    host = "127.0.0.1"
+    port = int(os.environ.get("ZSERVER_PORT", "55201"))
+
+
+BROWSER_SERVER = BrowserServer(name="collective.crontab:BrowserServer")
+BROWSER_TESTING = FunctionalTesting(
+    bases=(FIXTURE, BROWSER_SERVER), name="collective.crontab:Browser"
 )
