@@ -39,7 +39,7 @@ def relative_time(when, now):
     seconds = (when - now).total_seconds()
     amount = _amount(abs(seconds))
     if abs(seconds) < 1:
-        return _("now")
+        return _("just now")
     if seconds > 0:
         return _("in ${amount}", mapping={"amount": amount})
     return _("${amount} ago", mapping={"amount": amount})

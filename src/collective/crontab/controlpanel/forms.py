@@ -233,8 +233,11 @@ class EditJobForm(JobForm):
     def update(self):
         self.job = self.job_or_404()
         self.job_id = self.job["id"]
-        self.action = self.page_url("edit", self.job_id)
         super().update()
+
+    @property
+    def action(self):
+        return self.page_url("edit", self.job_id)
 
     @property
     def fields(self):

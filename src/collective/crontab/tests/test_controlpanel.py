@@ -110,3 +110,221 @@ class TestHistory(PanelTestCase):
         self.assertIn("recorded flaky", browser.contents)
         self.assertIn("RuntimeError: the runner broke on purpose", browser.contents)
         self.assertIn("<summary", browser.contents)
+
+    def test_status_filter_shows_only_that_status(self):
+        self.add("flaky", runner="test.fail", title="Flaky")
+        setSite(self.portal)
+        api.run_now("flaky")
+        self.tick()
+        api.update_job("flaky", runner="test.record")
+        api.run_now("flaky")
+        self.tick()
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-history?job=flaky&status=failure")
+        runs = re.findall(r'<tr class="crontab-run crontab-run-(\w+)"', browser.contents)
+        self.assertEqual(runs, ["failure"])
+
+    def test_history_is_batched(self):
+        self.add("busy", title="Busy")
+        setSite(self.portal)
+        for _index in range(55):
+            api.run_now("busy")
+            api.tick()
+        transaction.commit()
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-history?job=busy")
+        self.assertEqual(browser.contents.count('class="crontab-run '), 50)
+        browser.getLink(url="b_start:int=50").click()
+        self.assertEqual(browser.contents.count('class="crontab-run '), 5)
+
+    def test_delete_history_asks_then_deletes_on_post(self):
+        self.add("flaky", runner="test.fail", title="Flaky")
+        setSite(self.portal)
+        api.run_now("flaky")
+        self.tick()
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-history?job=flaky")
+        browser.getLink("Delete history").click()
+        self.assertIn("Delete every recorded run of Flaky?", browser.contents)
+        self.assertEqual(len(api.history("flaky")), 1)
+        browser.getControl("Delete history").click()
+        self.assertIn("Deleted the history of Flaky.", browser.contents)
+        self.assertIn("No runs recorded.", browser.contents)
+        self.portal._p_jar.sync()
+        self.assertEqual(api.history("flaky"), [])
+
+    def test_unknown_job_is_not_found(self):
+        from zExceptions import NotFound
+
+        browser = self.browser()
+        with self.assertRaises(NotFound):
+            browser.open(self.portal_url + "/@@crontab-history?job=nope")
+
+
+class TestListing(PanelTestCase):
+    def test_title_is_escaped(self):
+        self.add("xss", title="<script>alert(1)</script>")
+        browser = self.browser()
+        browser.open(self.panel_url)
+        self.assertNotIn("<script>alert(1)</script>", browser.contents)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", browser.contents)
+
+    def test_last_run_badge_and_strip_of_recent_runs(self):
+        self.add("flaky", runner="test.fail", title="Flaky")
+        setSite(self.portal)
+        for runner in ("test.record", "test.warn", "test.fail"):
+            api.update_job("flaky", runner=runner)
+            api.run_now("flaky")
+            self.tick()
+        browser = self.browser()
+        browser.open(self.panel_url)
+        row = self.row(browser, "flaky")
+        self.assertRegex(row, r'crontab-last-status"[^>]*>Failure<')
+        squares = re.findall(r'<span class="bg-(\w+)"\s+title="(\w+) ', row)
+        self.assertEqual(
+            squares, [("success", "Success"), ("warning", "Warning"), ("danger", "Failure")]
+        )
+
+    def test_list_is_batched(self):
+        setSite(self.portal)
+        for index in range(55):
+            api.add_job("job-%02d" % index, title="Job %d" % index, runner="test.record",
+                        schedule="0 3 * * *")
+        transaction.commit()
+        browser = self.browser()
+        browser.open(self.panel_url)
+        self.assertEqual(browser.contents.count('<tr class="crontab-job'), 50)
+        self.assertIn('id="job-job-49"', browser.contents)
+        browser.getLink(url="b_start:int=50").click()
+        self.assertEqual(browser.contents.count('<tr class="crontab-job'), 5)
+        self.assertIn('id="job-job-54"', browser.contents)
+
+    def test_clock_banner_warns_with_snippet_when_no_tick_arrived(self):
+        browser = self.browser()
+        browser.open(self.panel_url)
+        self.assertIn("No tick has ever reached this site.", browser.contents)
+        self.assertIn("%import collective.crontab", browser.contents)
+        self.assertIn("&lt;clock-server tick&gt;", browser.contents)
+        self.assertIn("method /plone/@@crontab-tick", browser.contents)
+        self.assertIn("period 60", browser.contents)
+        self.assertIn(
+            "curl --fail -u USER:PASSWORD http://HOST/plone/@@crontab-tick",
+            browser.contents,
+        )
+
+    def test_clock_banner_shows_last_tick(self):
+        self.tick()
+        browser = self.browser()
+        browser.open(self.panel_url)
+        self.assertRegex(browser.contents, r"Last tick\s+<span[^>]*>(\d+ s ago|just now)</span>")
+        self.assertNotIn("%import collective.crontab", browser.contents)
+
+    def test_configlet_in_site_setup_with_alarm_icon(self):
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@overview-controlpanel")
+        link = browser.getLink(url="@@crontab-controlpanel")
+        self.assertIn("Cron jobs", link.text)
+        registry_icon = self.portal.portal_registry["plone.icon.alarm"]
+        self.assertTrue(registry_icon.endswith("alarm.svg"))
+        self.assertIn("bi-alarm", browser.contents)
+
+
+class TestForms(PanelTestCase):
+    def fill(self, browser, **values):
+        for name, value in values.items():
+            suffix = ":list" if isinstance(value, list) else ""
+            browser.getControl(name="form.widgets.%s%s" % (name, suffix)).value = value
+
+    def test_add_job_records_editing_user_as_owner(self):
+        browser = self.browser()
+        browser.open(self.panel_url)
+        browser.getLink("Add cron job").click()
+        self.assertNotIn("form.widgets.owner", browser.contents)
+        self.fill(browser, id="nightly", title="Nightly", schedule="0 3 * * *",
+                  runner=["test.record"], timezone=["Europe/Berlin"])
+        browser.getControl("Save").click()
+        self.assertEqual(browser.url, self.panel_url)
+        self.assertIn("Saved Nightly.", browser.contents)
+        job = self.job("nightly")
+        self.assertEqual(job["schedule"], "0 3 * * *")
+        self.assertEqual(job["timezone"], "Europe/Berlin")
+        self.assertEqual(job["owner"], "siteadmin")
+
+    def test_bad_schedule_shows_inline_error_and_stores_nothing(self):
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-add")
+        self.fill(browser, id="nightly", title="Nightly", schedule="0 25 * * *",
+                  runner=["test.record"])
+        browser.getControl("Save").click()
+        field = re.search(
+            r'id="formfield-form-widgets-schedule".*?</div>\s*</div>', browser.contents, re.S
+        ).group(0)
+        self.assertIn("the hour field '25' is out of range", field)
+        self.assertIsNone(self.job("nightly"))
+        self.assertEqual(browser.getControl(name="form.widgets.title").value, "Nightly")
+
+    def test_bad_id_shows_inline_error(self):
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-add")
+        self.fill(browser, id="9 lives", title="Nine", schedule="0 3 * * *",
+                  runner=["test.record"])
+        browser.getControl("Save").click()
+        field = re.search(
+            r'id="formfield-form-widgets-id".*?</div>\s*</div>', browser.contents, re.S
+        ).group(0)
+        self.assertIn("must start with a letter", field)
+
+    def test_existing_id_is_refused(self):
+        self.add("nightly", title="Original")
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-add")
+        self.fill(browser, id="nightly", title="Copy", schedule="0 4 * * *",
+                  runner=["test.record"])
+        browser.getControl("Save").click()
+        self.assertIn("a job with this id already exists", browser.contents)
+        self.assertEqual(self.job("nightly")["title"], "Original")
+
+    def test_preview_lists_next_five_runs_and_dst_warnings(self):
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-add")
+        self.fill(browser, schedule="30 2 * * *", timezone=["Europe/Berlin"])
+        browser.getControl("Preview schedule").click()
+        preview = re.search(r'crontab-preview.*?</ol>', browser.contents, re.S).group(0)
+        self.assertEqual(preview.count("<li"), 5)
+        self.assertEqual(preview.count("02:30 CE"), 5)
+        warnings = re.search(r'crontab-dst-warnings.*?</ul>', browser.contents, re.S).group(0)
+        self.assertIn("02:30 does not exist, so the job runs at 03:00 instead", warnings)
+        self.assertIn("happens twice: the job runs at 02:30 only the first time", warnings)
+        self.assertIsNone(self.job(""))
+
+    def test_edit_form_changes_schedule_and_arguments(self):
+        self.add("pack", runner="collective.crontab.pack", arguments={"days": "7"})
+        browser = self.browser()
+        browser.open(self.panel_url)
+        browser.getLink(url="@@crontab-edit?job=pack").click()
+        self.assertIn("crontab-preview", browser.contents)
+        self.assertEqual(browser.getControl(name="form.widgets.arguments.key.0").value, "days")
+        self.fill(browser, schedule="0 4 * * 0")
+        browser.getControl(name="form.widgets.arguments.0").value = "14"
+        browser.getControl("Save").click()
+        job = self.job("pack")
+        self.assertEqual(job["schedule"], "0 4 * * 0")
+        self.assertEqual(job["arguments"], {"days": "14"})
+        self.assertEqual(job["owner"], "siteadmin")
+
+    def test_manager_may_choose_another_owner(self):
+        browser = self.browser(SITE_OWNER_NAME)
+        browser.open(self.portal_url + "/@@crontab-add")
+        self.fill(browser, id="as-member", title="As member", schedule="0 3 * * *",
+                  runner=["test.record"], owner="member")
+        browser.getControl("Save").click()
+        self.assertEqual(self.job("as-member")["owner"], "member")
+
+    def test_manager_naming_unknown_owner_gets_inline_error(self):
+        browser = self.browser(SITE_OWNER_NAME)
+        browser.open(self.portal_url + "/@@crontab-add")
+        self.fill(browser, id="ghost", title="Ghost", schedule="0 3 * * *",
+                  runner=["test.record"], owner="nobody-here")
+        browser.getControl("Save").click()
+        self.assertIn("user 'nobody-here' does not exist", browser.contents)
+        self.assertIsNone(self.job("ghost"))
