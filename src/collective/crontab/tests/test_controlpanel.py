@@ -328,3 +328,158 @@ class TestForms(PanelTestCase):
         browser.getControl("Save").click()
         self.assertIn("user 'nobody-here' does not exist", browser.contents)
         self.assertIsNone(self.job("ghost"))
+
+
+class TestActions(PanelTestCase):
+    def test_disable_then_enable(self):
+        self.add("nightly", title="Nightly")
+        browser = self.browser()
+        browser.open(self.panel_url)
+        browser.getForm(action="@@crontab-toggle", index=0).submit()
+        self.assertIn("Disabled Nightly.", browser.contents)
+        self.assertFalse(self.job("nightly")["enabled"])
+        self.assertIn("crontab-disabled", self.row(browser, "nightly"))
+        browser.getForm(action="@@crontab-toggle", index=0).submit()
+        self.assertIn("Enabled Nightly.", browser.contents)
+        self.assertTrue(self.job("nightly")["enabled"])
+
+    def test_run_now_queues_for_next_tick_when_clock_is_healthy(self):
+        self.add("nightly", title="Nightly")
+        self.tick()
+        browser = self.browser()
+        browser.open(self.panel_url)
+        browser.getForm(action="@@crontab-run", index=0).submit()
+        self.assertIn("Queued Nightly: it runs at the next tick", browser.contents)
+        self.assertTrue(self.job("nightly")["queued"])
+        self.assertEqual(traces(self.portal), ())
+        self.tick()
+        self.assertEqual(traces(self.portal), (("nightly", "ran"),))
+
+    def test_run_now_runs_immediately_when_no_tick_arrived_recently(self):
+        self.add("nightly", title="Nightly")
+        self.tick(now=utcnow() - timedelta(minutes=10))
+        browser = self.browser()
+        browser.open(self.panel_url)
+        browser.getForm(action="@@crontab-run", index=0).submit()
+        self.assertIn("so Nightly ran immediately, in this request: success", browser.contents)
+        self.portal._p_jar.sync()
+        self.assertEqual(traces(self.portal), (("nightly", "ran"),))
+        self.assertEqual(self.row(browser, "nightly").count("crontab-last-status"), 1)
+
+    def test_run_now_needs_post(self):
+        from zExceptions import Forbidden
+
+        self.add("nightly", title="Nightly")
+        browser = self.browser()
+        with self.assertRaises(Forbidden):
+            browser.open(self.portal_url + "/@@crontab-run?job=nightly")
+        self.assertFalse(self.job("nightly")["queued"])
+
+    def test_delete_asks_then_deletes_job_and_history(self):
+        self.add("nightly", title="Nightly")
+        setSite(self.portal)
+        api.run_now("nightly")
+        self.tick()
+        browser = self.browser()
+        browser.open(self.panel_url)
+        browser.getLink(url="@@crontab-delete?job=nightly").click()
+        self.assertIn("Delete the job Nightly and all of its history?", browser.contents)
+        self.assertIsNotNone(self.job("nightly"))
+        browser.getControl("Delete job").click()
+        self.assertIn("Deleted Nightly.", browser.contents)
+        self.assertIsNone(self.job("nightly"))
+        self.assertIsNone(get_crontab(self.portal).state("nightly"))
+
+    def test_cancel_delete_keeps_the_job(self):
+        self.add("nightly", title="Nightly")
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-delete?job=nightly")
+        browser.getControl("Cancel").click()
+        self.assertIn("Nothing was deleted.", browser.contents)
+        self.assertIsNotNone(self.job("nightly"))
+
+
+class TestSecurity(PanelTestCase):
+    PAGES = (
+        "@@crontab-controlpanel",
+        "@@crontab-add",
+        "@@crontab-edit?job=nightly",
+        "@@crontab-history?job=nightly",
+        "@@crontab-delete?job=nightly",
+        "@@crontab-clear-history?job=nightly",
+    )
+
+    def setUp(self):
+        super().setUp()
+        self.add("nightly", title="Nightly")
+
+    def test_site_administrator_sees_every_page(self):
+        browser = self.browser("siteadmin")
+        for page in self.PAGES:
+            browser.open("%s/%s" % (self.portal_url, page))
+            self.assertIn("crontab-health", browser.contents, page)
+
+    def refused(self, user, url, data=None):
+        """Open or post ``url`` as ``user`` with Plone's error handling on:
+        True if the answer is a refusal (401/403 or the login form)."""
+        browser = self.browser(user)
+        browser.handleErrors = True
+        browser.raiseHttpErrors = False
+        if data is None:
+            browser.open(url)
+        else:
+            browser.post(url, data)
+        status = int(browser.headers["status"].split()[0])
+        refused = status in (401, 403) or any(
+            page in browser.url for page in ("require_login", "/login", "insufficient-privileges")
+        )
+        return refused and "crontab-health" not in browser.contents
+
+    def test_editor_member_and_anonymous_are_refused(self):
+        for user in ("editor", "member", None):
+            for page in self.PAGES + ("@@crontab-run?job=nightly",):
+                url = "%s/%s" % (self.portal_url, page)
+                self.assertTrue(self.refused(user, url), "%s may open %s" % (user, page))
+
+    def test_editor_cannot_post_actions(self):
+        for view in ("crontab-run", "crontab-toggle", "crontab-delete"):
+            url = "%s/@@%s" % (self.portal_url, view)
+            self.assertTrue(self.refused("editor", url, "job=nightly&form.buttons.confirm=1"))
+        self.assertTrue(self.job("nightly")["enabled"])
+        self.assertFalse(self.job("nightly")["queued"])
+
+    def test_posts_without_csrf_token_are_refused_and_change_nothing(self):
+        from zExceptions import Forbidden
+
+        browser = self.browser("siteadmin")
+        for view in ("crontab-run", "crontab-toggle", "crontab-delete", "crontab-clear-history"):
+            with self.assertRaises(Forbidden, msg=view):
+                browser.post("%s/@@%s" % (self.portal_url, view), "job=nightly&form.buttons.confirm=1")
+        job = self.job("nightly")
+        self.assertTrue(job["enabled"])
+        self.assertFalse(job["queued"])
+
+    def test_form_posts_without_csrf_token_are_refused_and_change_nothing(self):
+        from zExceptions import Forbidden
+
+        browser = self.browser("siteadmin")
+        data = (
+            "form.widgets.title=Changed&form.widgets.runner:list=test.record"
+            "&form.widgets.schedule=0+5+*+*+*&form.widgets.catch_up:list=skip"
+            "&form.widgets.max_runtime=60&form.widgets.history=10"
+            "&form.buttons.save=Save"
+        )
+        with self.assertRaises(Forbidden):
+            browser.post(self.portal_url + "/@@crontab-edit?job=nightly", data)
+        self.assertEqual(self.job("nightly")["title"], "Nightly")
+        with self.assertRaises(Forbidden):
+            browser.post(self.portal_url + "/@@crontab-add", data + "&form.widgets.id=sneaky")
+        self.assertIsNone(self.job("sneaky"))
+
+    def test_form_posts_with_csrf_token_work(self):
+        browser = self.browser("siteadmin")
+        browser.open(self.portal_url + "/@@crontab-edit?job=nightly")
+        self.assertIn('name="_authenticator"', browser.contents)
+        browser.getControl(name="form.widgets.title").value = "Changed"
+        browser.getControl("Save").click()
+        self.assertEqual(self.job("nightly")["title"], "Changed")
