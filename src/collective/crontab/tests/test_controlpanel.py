@@ -483,3 +483,27 @@ class TestSecurity(PanelTestCase):
         browser.getControl(name="form.widgets.title").value = "Changed"
         browser.getControl("Save").click()
         self.assertEqual(self.job("nightly")["title"], "Changed")
+
+
+class TestListReadsNoHistory(PanelTestCase):
+    def test_rendering_the_list_leaves_every_history_unloaded(self):
+        setSite(self.portal)
+        for index in range(3):
+            api.add_job("job-%d" % index, title="Job %d" % index, runner="test.record",
+                        schedule="0 3 * * *", history=500)
+            for _run in range(40):
+                api.run_now("job-%d" % index)
+                api.tick()
+        transaction.commit()
+        self.portal._p_jar.cacheMinimize()
+        states = get_crontab(self.portal).states
+        histories = [states["job-%d" % index].runs for index in range(3)]
+        self.assertTrue(all(runs._p_changed is None for runs in histories))
+        view = self.portal.restrictedTraverse("@@crontab-controlpanel")
+        html = view()
+        self.assertEqual(html.count('<tr class="crontab-job'), 3)
+        self.assertEqual(html.count('<span class="bg-success"'), 60)
+        self.assertTrue(
+            all(runs._p_changed is None for runs in histories),
+            "the job list loaded a run history",
+        )
