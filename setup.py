@@ -45,6 +45,7 @@ setup(
             "plone.app.testing",
             "plone.app.contenttypes",
             "hypothesis",
+            "playwright",
             "ZEO",
             "zope.testrunner",
         ],

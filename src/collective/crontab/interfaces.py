@@ -3,6 +3,8 @@ from zope import schema
 from zope.interface import Attribute
 from zope.interface import Interface
 from zope.publisher.interfaces.browser import IDefaultBrowserLayer
+from zope.schema.vocabulary import SimpleTerm
+from zope.schema.vocabulary import SimpleVocabulary
 
 
 JOBS_PREFIX = "collective.crontab.jobs"
@@ -137,4 +139,19 @@ class ICronJobForm(ICronJob):
         ),
         vocabulary="collective.crontab.Timezones",
         required=False,
+    )
+    catch_up = schema.Choice(
+        title=_("Missed runs"),
+        description=_(
+            "When slots were missed (site down, clock stopped): skip them, "
+            "or run once for all of them."
+        ),
+        vocabulary=SimpleVocabulary(
+            [
+                SimpleTerm("skip", "skip", _("Skip them")),
+                SimpleTerm("once", "once", _("Run once to catch up")),
+            ]
+        ),
+        default="skip",
+        required=True,
     )

@@ -228,7 +228,9 @@ class AddJobForm(JobForm):
 
 
 class EditJobForm(JobForm):
-    label = _("Edit cron job")
+    @property
+    def label(self):
+        return _("Edit ${title}", mapping={"title": self.job["title"]})
 
     def update(self):
         self.job = self.job_or_404()
