@@ -51,6 +51,16 @@ class JobForm(PanelMixin, form.Form):
         return getSecurityManager().getUser().has_role("Manager", self.context)
 
     @property
+    def description(self):
+        if self.is_manager:
+            return None
+        user_id = getSecurityManager().getUser().getId()
+        return _(
+            "The job runs with the rights of the user who saves it: you (${user}).",
+            mapping={"user": user_id},
+        )
+
+    @property
     def fields(self):
         names = [name for name in FIELD_ORDER if name != "owner" or self.is_manager]
         fields = field.Fields(ICronJobForm).select(*names)
@@ -64,6 +74,9 @@ class JobForm(PanelMixin, form.Form):
             _("The site's time zone (${zone})", mapping={"zone": self.site_zone})
         )
         self.widgets["schedule"].addClass("font-monospace")
+        owner = self.widgets.get("owner")
+        if owner is not None and not owner.value:
+            owner.value = getSecurityManager().getUser().getId() or ""
 
     def update(self):
         super().update()

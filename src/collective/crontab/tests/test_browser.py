@@ -6,7 +6,6 @@ Screenshots go to ``test-output/`` at the root of the checkout.
 
 from collective.crontab import api
 from collective.crontab.testing import BROWSER_TESTING
-from datetime import timedelta
 from pathlib import Path
 from plone.app.testing import setRoles
 from plone.app.testing import TEST_USER_ID
@@ -114,6 +113,7 @@ class TestPanelInChromium(unittest.TestCase):
                 page.click("#form-buttons-save")
                 error = page.locator("#formfield-form-widgets-schedule .invalid-feedback")
                 expect(error).to_contain_text("minute field '61' is out of range")
+                page.screenshot(path=str(OUTPUT / "crontab-add-error.png"), full_page=True)
                 page.fill("#form-widgets-schedule", "*/5 * * * *")
                 page.click("#form-buttons-save")
                 expect(page.locator(".portalMessage")).to_contain_text("Saved Say hello")

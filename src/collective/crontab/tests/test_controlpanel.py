@@ -11,7 +11,6 @@ from plone.app.testing import SITE_OWNER_NAME
 from plone.app.testing import SITE_OWNER_PASSWORD
 from plone.app.testing import TEST_USER_ID
 from plone.testing.zope import Browser
-from urllib.error import HTTPError
 from zope.component.hooks import setSite
 
 import re
@@ -240,6 +239,8 @@ class TestForms(PanelTestCase):
         browser.open(self.panel_url)
         browser.getLink("Add cron job").click()
         self.assertNotIn("form.widgets.owner", browser.contents)
+        self.assertIn("The job runs with the rights of the user who saves it: you (siteadmin).",
+                      browser.contents)
         self.fill(browser, id="nightly", title="Nightly", schedule="0 3 * * *",
                   runner=["test.record"], timezone=["Europe/Berlin"])
         browser.getControl("Save").click()
@@ -315,6 +316,7 @@ class TestForms(PanelTestCase):
     def test_manager_may_choose_another_owner(self):
         browser = self.browser(SITE_OWNER_NAME)
         browser.open(self.portal_url + "/@@crontab-add")
+        self.assertEqual(browser.getControl(name="form.widgets.owner").value, SITE_OWNER_NAME)
         self.fill(browser, id="as-member", title="As member", schedule="0 3 * * *",
                   runner=["test.record"], owner="member")
         browser.getControl("Save").click()
