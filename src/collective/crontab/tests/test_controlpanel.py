@@ -110,6 +110,22 @@ class TestHistory(PanelTestCase):
         self.assertIn("RuntimeError: the runner broke on purpose", browser.contents)
         self.assertIn("<summary", browser.contents)
 
+    def test_message_and_traceback_are_escaped(self):
+        self.add("loud", title="Loud")
+        started = utcnow()
+        get_crontab(self.portal).state("loud", create=True).append(
+            100, slot=started, started=started, finished=started, duration=0.5,
+            status="failure", message="<script>alert('message')</script>",
+            traceback="<img src=x onerror=alert(2)>", client="here",
+        )
+        transaction.commit()
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-history?job=loud")
+        self.assertNotIn("<script>alert('message')</script>", browser.contents)
+        self.assertNotIn("<img src=x", browser.contents)
+        self.assertIn("&lt;script&gt;alert('message')&lt;/script&gt;", browser.contents)
+        self.assertIn("&lt;img src=x onerror=alert(2)&gt;", browser.contents)
+
     def test_status_filter_shows_only_that_status(self):
         self.add("flaky", runner="test.fail", title="Flaky")
         setSite(self.portal)
@@ -183,6 +199,27 @@ class TestListing(PanelTestCase):
         self.assertEqual(
             squares, [("success", "Success"), ("warning", "Warning"), ("danger", "Failure")]
         )
+
+    def test_broken_job_is_listed_with_its_error_and_can_be_fixed(self):
+        from collective.crontab.jobs import write_job
+
+        setSite(self.portal)
+        write_job("broken", {"title": "Broken", "runner": "gone.runner",
+                             "schedule": "60 * * * *", "timezone": "Mars/Olympus"})
+        transaction.commit()
+        browser = self.browser()
+        browser.open(self.panel_url)
+        row = self.row(browser, "broken")
+        self.assertIn("gone.runner", row)
+        self.assertIn("the minute field '60' is out of range", row)
+        browser.getLink(url="@@crontab-edit?job=broken").click()
+        browser.getControl(name="form.widgets.runner:list").value = ["test.record"]
+        browser.getControl(name="form.widgets.schedule").value = "0 * * * *"
+        browser.getControl(name="form.widgets.timezone:list").value = ["Europe/Berlin"]
+        browser.getControl("Save").click()
+        job = self.job("broken")
+        self.assertEqual((job["runner"], job["schedule"], job["timezone"]),
+                         ("test.record", "0 * * * *", "Europe/Berlin"))
 
     def test_list_is_batched(self):
         setSite(self.portal)
