@@ -5,6 +5,7 @@ from collective.crontab import _
 from collective.crontab import api
 from collective.crontab.controlpanel.base import format_error
 from collective.crontab.controlpanel.base import PanelMixin
+from collective.crontab.controlpanel.display import STATUS_TITLES
 from collective.crontab.jobs import JobError
 from datetime import timedelta
 from plone.protect import CheckAuthenticator
@@ -70,8 +71,9 @@ class RunJob(JobAction):
                 ),
                 "warning",
             )
-        mapping.update(status=self.translate(_(ran[0]["status"])), message=ran[0]["message"])
-        kind = {"success": "info", "warning": "warning"}.get(ran[0]["status"], "error")
+        status = ran[0]["status"]
+        mapping.update(status=self.translate(STATUS_TITLES[status]), message=ran[0]["message"])
+        kind = {"success": "info", "warning": "warning"}.get(status, "error")
         return (
             _(
                 "No tick reached the site in the last 5 minutes, so ${title} ran "

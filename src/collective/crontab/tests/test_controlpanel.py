@@ -400,7 +400,7 @@ class TestActions(PanelTestCase):
         browser = self.browser()
         browser.open(self.panel_url)
         browser.getForm(action="@@crontab-run", index=0).submit()
-        self.assertIn("so Nightly ran immediately, in this request: success", browser.contents)
+        self.assertIn("so Nightly ran immediately, in this request: Success. recorded nightly", browser.contents)
         self.portal._p_jar.sync()
         self.assertEqual(traces(self.portal), (("nightly", "ran"),))
         self.assertEqual(self.row(browser, "nightly").count("crontab-last-status"), 1)
