@@ -19,11 +19,13 @@ from z3c.form import button
 from z3c.form import field
 from z3c.form import form
 from z3c.form.interfaces import IErrorViewSnippet
+from z3c.form.widget import SequenceWidget
 from zope.component import getMultiAdapter
 from zope.component import getUtilitiesFor
 from zope.interface import Invalid
 
 
+NO_VALUE = SequenceWidget.noValueToken
 FIELD_ORDER = (
     "id",
     "title",
@@ -196,17 +198,20 @@ class JobForm(PanelMixin, form.Form):
 
     @button.buttonAndHandler(_("Preview schedule"), name="preview")
     def handle_preview(self, action):
-        data, errors = self.extractData()
-        schedule = self.widgets["schedule"].value
-        zone = data.get("timezone") or ""
-        if self.widgets["schedule"].error is None and schedule:
-            try:
-                preview(schedule, zone or self.site_zone, self.now)
-            except ScheduleError as error:
-                field_name = "timezone" if "time zone" in str(error) else "schedule"
-                self.show_errors({field_name: str(error)})
-                return
-            self.show_preview((schedule, zone))
+        """Preview the schedule as typed; other fields are not checked yet."""
+        schedule = (self.widgets["schedule"].value or "").strip()
+        tokens = [token for token in self.widgets["timezone"].value if token != NO_VALUE]
+        zone = tokens[0] if tokens else ""
+        if not schedule:
+            self.show_errors({"schedule": self.translate(_("Type a schedule to preview."))})
+            return
+        try:
+            preview(schedule, zone or self.site_zone, self.now)
+        except ScheduleError as error:
+            field_name = "timezone" if "time zone" in str(error) else "schedule"
+            self.show_errors({field_name: str(error)})
+            return
+        self.show_preview((schedule, zone))
 
     @button.buttonAndHandler(_("Cancel"), name="cancel")
     def handle_cancel(self, action):

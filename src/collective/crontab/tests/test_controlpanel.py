@@ -333,7 +333,18 @@ class TestForms(PanelTestCase):
         warnings = re.search(r'crontab-dst-warnings.*?</ul>', browser.contents, re.S).group(0)
         self.assertIn("02:30 does not exist, so the job runs at 03:00 instead", warnings)
         self.assertIn("happens twice: the job runs at 02:30 only the first time", warnings)
-        self.assertIsNone(self.job(""))
+        self.assertNotIn("Required input is missing", browser.contents)
+
+    def test_preview_of_a_bad_schedule_shows_the_error(self):
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-add")
+        self.fill(browser, schedule="*/5 * * *")
+        browser.getControl("Preview schedule").click()
+        self.assertNotIn("crontab-preview", browser.contents)
+        field = re.search(
+            r'id="formfield-form-widgets-schedule".*?</div>\s*</div>', browser.contents, re.S
+        ).group(0)
+        self.assertIn("has 4 fields; cron expressions have 5", field)
 
     def test_edit_form_changes_schedule_and_arguments(self):
         self.add("pack", runner="collective.crontab.pack", arguments={"days": "7"})
@@ -349,6 +360,17 @@ class TestForms(PanelTestCase):
         self.assertEqual(job["schedule"], "0 4 * * 0")
         self.assertEqual(job["arguments"], {"days": "14"})
         self.assertEqual(job["owner"], "siteadmin")
+
+    def test_arguments_are_added_as_key_value_rows(self):
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-add")
+        self.fill(browser, id="call", title="Call", schedule="0 3 * * *",
+                  runner=["collective.crontab.call-view"])
+        browser.getControl(name="form.widgets.arguments.buttons.add").click()
+        browser.getControl(name="form.widgets.arguments.key.0").value = "path"
+        browser.getControl(name="form.widgets.arguments.0").value = "@@ok"
+        browser.getControl("Save").click()
+        self.assertEqual(self.job("call")["arguments"], {"path": "@@ok"})
 
     def test_manager_may_choose_another_owner(self):
         browser = self.browser(SITE_OWNER_NAME)
