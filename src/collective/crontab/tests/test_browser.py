@@ -149,10 +149,25 @@ class TestPanelInChromium(unittest.TestCase):
                 page.goto(self.url + "/@@crontab-edit?job=nightly-report")
                 expect(page.locator(".crontab-dst-warnings")).to_contain_text("02:30 does not exist")
                 page.screenshot(path=str(OUTPUT / "crontab-edit.png"), full_page=True)
+
+                page.goto(self.url + "/@@crontab-controlpanel")
+                page.locator("#job-hello a[title=Delete]").click()
+                expect(page.locator(".crontab-question")).to_contain_text("Delete the job Say hello")
+                page.screenshot(path=str(OUTPUT / "crontab-delete.png"), full_page=True)
+                page.click("button[name='form.buttons.confirm']")
+                expect(page.locator(".portalMessage")).to_contain_text("Deleted Say hello.")
+                expect(page.locator("#job-hello")).to_have_count(0)
             except Exception:
                 page.screenshot(path=str(OUTPUT / "failure.png"), full_page=True)
                 raise
             finally:
                 browser.close()
-        for name in ("crontab-list", "crontab-history", "crontab-history-failures", "crontab-edit"):
+        for name in (
+            "crontab-list",
+            "crontab-add-error",
+            "crontab-history",
+            "crontab-history-failures",
+            "crontab-edit",
+            "crontab-delete",
+        ):
             self.assertGreater((OUTPUT / ("%s.png" % name)).stat().st_size, 10000, name)
