@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast clean run run-cluster i18n buildout check-buildout
+.PHONY: install test test-fast chromium clean run run-cluster i18n buildout check-buildout
 
 install: $(STAMP)
 
@@ -13,7 +13,11 @@ $(STAMP): setup.py constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
-test: install
+# The control panel's browser test drives Debian's chromium (never a download).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium chromium-driver)
+
+test: install chromium
 	$(BIN)/zope-testrunner --all --test-path=src -s collective.crontab
 
 test-fast: install

@@ -46,6 +46,7 @@ setup(
             "plone.app.testing",
             "plone.app.contenttypes",
             "hypothesis",
+            "playwright",
             "ZEO",
             "zope.testrunner",
         ],

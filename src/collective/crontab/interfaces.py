@@ -4,6 +4,8 @@ from zope import schema
 from zope.interface import Attribute
 from zope.interface import Interface
 from zope.publisher.interfaces.browser import IDefaultBrowserLayer
+from zope.schema.vocabulary import SimpleTerm
+from zope.schema.vocabulary import SimpleVocabulary
 
 
 JOBS_PREFIX = "collective.crontab.jobs"
@@ -140,3 +142,46 @@ class ICronRunner(Interface):
 
 class ICrontabControlpanel(IControlpanel):
     """The cron jobs control panel as plone.restapi lists it."""
+
+
+class ICronJobForm(ICronJob):
+    """The add and edit forms of the control panel: a job and its id."""
+
+    id = schema.ASCIILine(
+        title=_("Id"),
+        description=_(
+            "Short name of the job, used in URLs and in the registry. Starts "
+            "with a letter; letters, digits, '-' and '_'. Cannot be changed."
+        ),
+        required=True,
+        max_length=64,
+    )
+    runner = schema.Choice(
+        title=_("Runner"),
+        description=_("What the job does: one of the runners registered in this site."),
+        vocabulary="collective.crontab.Runners",
+        required=True,
+    )
+    timezone = schema.Choice(
+        title=_("Time zone"),
+        description=_(
+            "The time zone the schedule is read in. Empty: the site's time zone."
+        ),
+        vocabulary="collective.crontab.Timezones",
+        required=False,
+    )
+    catch_up = schema.Choice(
+        title=_("Missed runs"),
+        description=_(
+            "When slots were missed (site down, clock stopped): skip them, "
+            "or run once for all of them."
+        ),
+        vocabulary=SimpleVocabulary(
+            [
+                SimpleTerm("skip", "skip", _("Skip them")),
+                SimpleTerm("once", "once", _("Run once to catch up")),
+            ]
+        ),
+        default="skip",
+        required=True,
+    )

@@ -37,14 +37,15 @@ FUNCTIONAL_TESTING = FunctionalTesting(
 )
 
 
-class CrontabServer(WSGIServer):
-    """A real HTTP server on 127.0.0.1 (port: CRONTAB_TEST_HTTP_PORT)."""
+class HTTPServer(WSGIServer):
+    """A real WSGI server on 127.0.0.1 (port: CRONTAB_TEST_HTTP_PORT), for
+    tests over HTTP and for chromium."""
 
     host = "127.0.0.1"
-    port = os.environ.get("CRONTAB_TEST_HTTP_PORT", "55500")
+    port = int(os.environ.get("CRONTAB_TEST_HTTP_PORT", "55500"))
 
 
-REST_TESTING = FunctionalTesting(
-    bases=(FIXTURE, CrontabServer(name="collective.crontab:WSGIServer")),
-    name="collective.crontab:REST",
+HTTP_TESTING = FunctionalTesting(
+    bases=(FIXTURE, HTTPServer(name="collective.crontab:HTTPServer")),
+    name="collective.crontab:HTTP",
 )

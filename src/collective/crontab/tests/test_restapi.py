@@ -4,7 +4,7 @@ from collective.crontab import api
 from collective.crontab.jobs import read_job
 from collective.crontab.log import get_crontab
 from collective.crontab.schedule import utcnow
-from collective.crontab.testing import REST_TESTING
+from collective.crontab.testing import HTTP_TESTING
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from datetime import datetime
@@ -42,7 +42,7 @@ class Session(requests.Session):
 
 
 class RestTestCase(unittest.TestCase):
-    layer = REST_TESTING
+    layer = HTTP_TESTING
 
     def setUp(self):
         self.portal = self.layer["portal"]

@@ -1,0 +1,90 @@
+"""How the panel shows times, durations and run statuses."""
+
+from collective.crontab import _
+from collective.crontab.log import STATUS_NAMES
+from datetime import datetime
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+
+#: Bootstrap colour of each run status (badges and the strip of recent runs).
+STATUS_COLOURS = {
+    "success": "success",
+    "warning": "warning",
+    "failure": "danger",
+    "abandoned": "dark",
+    "missed": "secondary",
+    "skipped": "secondary",
+}
+STATUS_TITLES = {
+    "success": _("Success"),
+    "warning": _("Warning"),
+    "failure": _("Failure"),
+    "abandoned": _("Abandoned"),
+    "missed": _("Missed"),
+    "skipped": _("Skipped"),
+}
+
+
+def local_time(when, zone):
+    """``when`` (aware) on the wall clock of ``zone``: '2026-01-05 13:00 CET'."""
+    if when is None:
+        return ""
+    local = when.astimezone(ZoneInfo(zone))
+    return "%s %s" % (local.strftime("%Y-%m-%d %H:%M"), local.tzname())
+
+
+def relative_time(when, now):
+    """'in 2 h', '5 min ago', 'in 40 s', as a translatable message."""
+    seconds = (when - now).total_seconds()
+    amount = _amount(abs(seconds))
+    if abs(seconds) < 1:
+        return _("just now")
+    if seconds > 0:
+        return _("in ${amount}", mapping={"amount": amount})
+    return _("${amount} ago", mapping={"amount": amount})
+
+
+def _amount(seconds):
+    if seconds < 60:
+        return "%d s" % seconds
+    if seconds < 3600:
+        return "%d min" % (seconds // 60)
+    if seconds < 2 * 86400:
+        return "%d h" % round(seconds / 3600)
+    return "%d d" % round(seconds / 86400)
+
+
+def duration(seconds):
+    """'0.42 s', '12 s', '3 min 5 s', '2 h 10 min'."""
+    if seconds is None:
+        return ""
+    if seconds < 10:
+        return "%.2f s" % seconds
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return "%d s" % seconds
+    minutes, rest = divmod(seconds, 60)
+    if minutes < 60:
+        return "%d min %d s" % (minutes, rest) if rest else "%d min" % minutes
+    hours, minutes = divmod(minutes, 60)
+    return "%d h %d min" % (hours, minutes) if minutes else "%d h" % hours
+
+
+def strip(recent, zone):
+    """The last runs (``JobState.recent``, newest first) as squares for the
+    strip, oldest first: dicts with status, colour and started time."""
+    squares = []
+    for code, started, seconds in reversed(tuple(recent)):
+        status = STATUS_NAMES.get(code, "failure")
+        when = datetime.fromtimestamp(started, timezone.utc)
+        squares.append(
+            {
+                "status": status,
+                "colour": STATUS_COLOURS[status],
+                "title": STATUS_TITLES[status],
+                "started": local_time(when, zone),
+                "duration": duration(seconds),
+            }
+        )
+    return squares

@@ -1,0 +1,144 @@
+"""The job list and the history of one job."""
+
+from collective.crontab import _
+from collective.crontab import api
+from collective.crontab.controlpanel import display
+from collective.crontab.controlpanel.base import PanelMixin
+from collective.crontab.controlpanel.base import STATUS_FILTER
+from collective.crontab.interfaces import ICronRunner
+from collective.crontab.interfaces import STATUSES
+from collective.crontab.jobs import job_ids
+from collective.crontab.log import get_crontab
+from collective.crontab.log import STATUS_CODES
+from collective.crontab.schedule import describe
+from collective.crontab.schedule import ScheduleError
+from functools import lru_cache
+from plone.batching import Batch
+from plone.batching.browser import PloneBatchView
+from Products.Five.browser import BrowserView
+from zope.component import queryUtility
+
+
+JOBS_PER_PAGE = 50
+RUNS_PER_PAGE = 50
+
+
+@lru_cache(maxsize=2000)
+def in_words(expression, locale):
+    try:
+        return describe(expression, locale)
+    except ScheduleError:
+        return ""
+
+
+class Page(list):
+    """One page of a longer sequence, for plone.batching."""
+
+    def __init__(self, items, total):
+        super().__init__(items)
+        self.actual_result_count = total
+
+
+class JobListView(PanelMixin, BrowserView):
+    """@@crontab-controlpanel: every job, a page at a time. Reads each
+    listed job's registry records and its small state object (last run and
+    the last 20 runs), never the run history."""
+
+    @property
+    def batch(self):
+        if not hasattr(self, "_batch"):
+            start = int(self.request.form.get("b_start", 0) or 0)
+            self._batch = Batch(job_ids(), JOBS_PER_PAGE, start)
+        return self._batch
+
+    def batching(self):
+        return PloneBatchView(self.context, self.request)(self.batch)
+
+    def rows(self):
+        crontab = get_crontab(self.context)
+        locale = (self.request.get("LANGUAGE") or "en")[:2]
+        return [self.row(api.get_job(job_id), crontab, locale) for job_id in self.batch]
+
+    def row(self, job, crontab, locale):
+        state = crontab.state(job["id"])
+        runner = queryUtility(ICronRunner, name=job["runner"])
+        last = job["last_run"]
+        zone = self.site_zone
+        return {
+            "id": job["id"],
+            "title": job["title"],
+            "schedule": job["schedule"],
+            "words": in_words(job["schedule"], locale),
+            "timezone": job["effective_timezone"],
+            "site_timezone": not job["timezone"],
+            "runner": runner.title if runner is not None else job["runner"],
+            "runner_missing": runner is None,
+            "owner": job["owner"],
+            "enabled": job["enabled"],
+            "error": job.get("error"),
+            "running": job["running"],
+            "queued": job["queued"],
+            "next_run": self.local_time(job["next_run"]),
+            "next_run_relative": self.relative(job["next_run"]),
+            "last_status": last and last["status"],
+            "last_colour": last and display.STATUS_COLOURS[last["status"]],
+            "last_title": last and display.STATUS_TITLES[last["status"]],
+            "last_when": last and self.local_time(last["started"]),
+            "last_relative": last and self.relative(last["started"]),
+            "last_duration": last and display.duration(last["duration"]),
+            "last_message": last and last["message"],
+            "strip": display.strip(state.recent if state is not None else (), zone),
+            "edit_url": self.page_url("edit", job["id"]),
+            "history_url": self.page_url("history", job["id"]),
+            "delete_url": self.page_url("delete", job["id"]),
+        }
+
+
+class HistoryView(PanelMixin, BrowserView):
+    """@@crontab-history?job=<id>: the runs of one job, newest first."""
+
+    status_filter = STATUS_FILTER
+
+    def update(self):
+        self.job = self.job_or_404()
+        status = self.request.form.get("status") or None
+        self.status = status if status in STATUSES + ("missed", "skipped") else None
+        start = int(self.request.form.get("b_start", 0) or 0)
+        state = get_crontab(self.context).state(self.job["id"])
+        total = self._count(state)
+        runs = api.history(self.job["id"], limit=RUNS_PER_PAGE, start=start, status=self.status)
+        self.batch = Batch(Page(runs, total), RUNS_PER_PAGE, start)
+
+    def __call__(self):
+        self.update()
+        return self.index()
+
+    def _count(self, state):
+        if state is None:
+            return 0
+        if self.status is None:
+            return state.count
+        code = STATUS_CODES[self.status]
+        if len(state.recent) == state.count:
+            return sum(1 for entry in state.recent if entry[0] == code)
+        return sum(1 for run in state.runs.values() if run.status == self.status)
+
+    def batching(self):
+        return PloneBatchView(self.context, self.request)(self.batch)
+
+    def runs(self):
+        zone = self.site_zone
+        for run in self.batch:
+            yield dict(
+                run,
+                colour=display.STATUS_COLOURS[run["status"]],
+                label=display.STATUS_TITLES[run["status"]],
+                started_local=display.local_time(run["started"], zone),
+                finished_local=display.local_time(run["finished"], zone),
+                relative=self.relative(run["started"]),
+                duration_text=display.duration(run["duration"]),
+            )
+
+    @property
+    def title(self):
+        return _("History of ${title}", mapping={"title": self.job["title"]})
