@@ -7,6 +7,7 @@ the ICronJob schema, so any add-on can ship jobs in its own registry.xml.
 from collective.crontab.interfaces import ICronJob
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.interfaces import JOBS_PREFIX
+from collective.crontab.schedule import normalize
 from collective.crontab.schedule import schedule_for
 from collective.crontab.schedule import ScheduleError
 from collective.crontab.schedule import validate_timezone
@@ -68,15 +69,22 @@ class Job:
 
     @property
     def cron(self):
-        """The parsed, cached Schedule; raises JobError when invalid."""
-        try:
-            validate_timezone(self.zone)
-        except ScheduleError as error:
-            raise JobError(self.id, {"timezone": str(error)}) from None
+        """The parsed, cached Schedule; raises JobError naming every bad field."""
         try:
             return schedule_for(self.schedule, self.zone)
-        except ScheduleError as error:
-            raise JobError(self.id, {"schedule": str(error)}) from None
+        except ScheduleError:
+            pass
+        errors = {}
+        checks = (
+            ("schedule", normalize, self.schedule),
+            ("timezone", validate_timezone, self.zone),
+        )
+        for name, check, value in checks:
+            try:
+                check(value)
+            except ScheduleError as error:
+                errors[name] = str(error)
+        raise JobError(self.id, errors)
 
 
 def _registry():
