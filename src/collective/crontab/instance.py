@@ -31,7 +31,7 @@ SITE_ZCML = """\
   <meta:redefinePermission from="zope2.Public" to="zope.Public" />
   <five:loadProducts file="meta.zcml" />
   <five:loadProducts />
-  <five:loadProductsOverrides />
+{includes}  <five:loadProductsOverrides />
   <securityPolicy component="AccessControl.security.SecurityPolicy" />
 </configure>
 """
@@ -136,11 +136,12 @@ formatter = generic
 
 
 def write_instance(
-    home, port=8080, host="127.0.0.1", zeo=None, clock=None, client=None
+    home, port=8080, host="127.0.0.1", zeo=None, clock=None, client=None, zcml=()
 ):
     """Write an instance home. ``zeo``: 'host:port' of a ZEO server, else a
     FileStorage in var/. ``clock``: path of the tick view for a
-    <clock-server> section (needs collective.crontab's component.xml)."""
+    <clock-server> section (needs collective.crontab's component.xml).
+    ``zcml``: extra 'package:file.zcml' to load, e.g. the test runners."""
     home = Path(home).resolve()
     for folder in ("etc", "var/log", "var/cache"):
         (home / folder).mkdir(parents=True, exist_ok=True)
@@ -160,7 +161,11 @@ def write_instance(
         )
     )
     (home / "etc" / "zope.ini").write_text(ZOPE_INI.format(home=home, host=host, port=port))
-    (home / "etc" / "site.zcml").write_text(SITE_ZCML)
+    includes = "".join(
+        '  <include package="%s" file="%s" />\n' % tuple(name.split(":"))
+        for name in zcml
+    )
+    (home / "etc" / "site.zcml").write_text(SITE_ZCML.format(includes=includes))
     return home
 
 
