@@ -230,8 +230,10 @@ def _claim(crontab, job, now, summary):
         crontab.running[job.id] = expires
         return "claimed", plan, dict(lease), None
 
+    wrote = summary.wrote
     result, plan, lease, holder = _write(claim, summary) or ("lost", Plan(), None, (None, None))
     if result == "lost":
+        summary.wrote = wrote  # a lost race writes nothing, not even a heartbeat
         winner, slot = holder
         logger.info("Cron job '%s': lost the race for its due slots to %s", job.id, winner or "another client")
         summary.add("lost", job.id, slot, to=winner)

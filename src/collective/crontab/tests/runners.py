@@ -3,6 +3,7 @@
 from AccessControl import getSecurityManager
 from collective.crontab import RunResult
 from collective.crontab.interfaces import ICronRunner
+from collective.crontab import tick
 from collective.crontab.tick import running_slot
 from pathlib import Path
 from zope.annotation.interfaces import IAnnotations
@@ -124,3 +125,12 @@ class Flood(Base):
         if job.arguments.get("fail"):
             raise RuntimeError(text)
         return text
+
+
+@implementer(ICronRunner)
+class Takes(Base):
+    """Takes ``seconds`` on the engine's clock (a tests.base.FakeClock)."""
+
+    def __call__(self, site, job):
+        tick.clock.advance(int(job.arguments["seconds"]))
+        return "done"

@@ -50,13 +50,16 @@ def loop(site, spec):
             time.sleep(interval - time.time() % interval)
             if time.time() > end:
                 return
+            at = time.time()
             try:
                 transaction.abort()
                 entry = {"summary": engine.tick(site)}
             except Exception as error:
                 transaction.abort()
-                entry = {"error": "%s: %s" % (type(error).__name__, error), "at": time.time()}
+                entry = {"error": "%s: %s" % (type(error).__name__, error)}
+            entry["at"] = at
             entry["client"] = engine.CLIENT
+            entry["connected"] = site._p_jar.db().storage.is_connected()
             log.write(json.dumps(entry) + "\n")
             log.flush()
 
