@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast clean
+.PHONY: install test test-fast test-processes clean
 
 install: $(STAMP)
 
@@ -18,6 +18,9 @@ test: install
 
 test-fast: install
 	$(BIN)/zope-testrunner --test-path=src -s collective.crontab
+
+test-processes: install
+	$(BIN)/zope-testrunner --all --test-path=src -s collective.crontab --layer 'ZeoCluster|ExactlyOnceRun'
 
 clean:
 	rm -rf $(VENV) instance var test-output

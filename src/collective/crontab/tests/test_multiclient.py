@@ -53,7 +53,7 @@ class ExactlyOnceRun(Layer):
         ]
         self["outage"] = self.restart_server_mid_minute(cluster, started=time.time())
         for process in processes:
-            process.wait(DURATION + 120)
+            process.communicate(timeout=DURATION + 120)
         self["ticks"] = ticks = {
             name: [json.loads(line) for line in logs[name].read_text().splitlines()] for name in CLIENTS
         }
