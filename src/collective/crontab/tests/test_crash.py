@@ -53,12 +53,13 @@ class TestCrash(unittest.TestCase):
         slot = armed + timedelta(seconds=30)
         # c1 arms the job, then runs its first slot: the runner blocks.
         victim = cluster.client("c1", "site=Crash", "jobs=%s" % jobs, at(armed), at(slot + timedelta(seconds=10)))
+        self.addCleanup(victim.kill)
         wait_for(started)
         self.assertEqual(started.read_text(), slot.isoformat())
         runs, titles, leases = cluster.read("Crash")
         self.assertEqual(leases["crashy"]["client"], "c1")
         victim.send_signal(signal.SIGKILL)
-        victim.wait(30)
+        victim.communicate(timeout=30)
         self.assertEqual(victim.returncode, -signal.SIGKILL)
         release.touch()
         # c2 ticks before the lease expires (slot + 10 s + 30 s), after it,
@@ -97,6 +98,7 @@ class TestCrash(unittest.TestCase):
             at(hour + timedelta(minutes=1)), "wait=%s" % restarted,
             at(hour + timedelta(hours=3, minutes=20)), at(hour + timedelta(hours=4, minutes=1)),
         )
+        self.addCleanup(client.kill)
         before = [json.loads(client.stdout.readline()) for step in range(3)]
         self.assertEqual(len(before[2]["ran"]), 2)
         cluster.stop_server()
