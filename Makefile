@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast chromium clean run run-cluster i18n buildout check-buildout
+.PHONY: install test test-fast test-processes chromium clean run run-cluster i18n buildout check-buildout
 
 install: $(STAMP)
 
@@ -56,6 +56,9 @@ run-cluster: install
 	$(BIN)/runwsgi $(CLUSTER)/client1/etc/zope.ini & clients=$$!; \
 	$(BIN)/runwsgi $(CLUSTER)/client2/etc/zope.ini & clients="$$clients $$!"; \
 	wait
+
+test-processes: install
+	$(BIN)/zope-testrunner --all --test-path=src -s collective.crontab --layer 'ZeoCluster|ExactlyOnceRun'
 
 clean:
 	rm -rf $(VENV) instance $(CLUSTER) var test-output

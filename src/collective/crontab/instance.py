@@ -31,7 +31,7 @@ SITE_ZCML = """\
   <meta:redefinePermission from="zope2.Public" to="zope.Public" />
   <five:loadProducts file="meta.zcml" />
   <five:loadProducts />
-  <five:loadProductsOverrides />
+{includes}  <five:loadProductsOverrides />
   <securityPolicy component="AccessControl.security.SecurityPolicy" />
 </configure>
 """
@@ -144,11 +144,13 @@ def write_instance(
     clock=None,
     client=None,
     clock_period=60,
+    zcml=(),
 ):
     """Write an instance home. ``zeo``: 'host:port' of a ZEO server, else a
     FileStorage in var/. ``clock``: path of the tick view for a
     <clock-server> section called every ``clock_period`` seconds as the
-    password-less CLOCK_USER (needs collective.crontab's component.xml)."""
+    password-less CLOCK_USER (needs collective.crontab's component.xml).
+    ``zcml``: extra 'package:file.zcml' to load, e.g. the test runners."""
     home = Path(home).resolve()
     for folder in ("etc", "var/log", "var/cache"):
         (home / folder).mkdir(parents=True, exist_ok=True)
@@ -170,7 +172,11 @@ def write_instance(
         )
     )
     (home / "etc" / "zope.ini").write_text(ZOPE_INI.format(home=home, host=host, port=port))
-    (home / "etc" / "site.zcml").write_text(SITE_ZCML)
+    includes = "".join(
+        '  <include package="%s" file="%s" />\n' % tuple(name.split(":"))
+        for name in zcml
+    )
+    (home / "etc" / "site.zcml").write_text(SITE_ZCML.format(includes=includes))
     return home
 
 

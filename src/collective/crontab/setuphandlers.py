@@ -15,7 +15,9 @@ from zope.interface import implementer
 import re
 
 
-_JOB_RECORD = re.compile(r"%s/([A-Za-z0-9_-]+)" % re.escape(JOBS_PREFIX))
+#: A job id in a record name (``.../<id>.field``) or a records prefix
+#: (``prefix=".../<id>"``).
+_JOB_RECORD = re.compile(r"%s/([^.\"'\s<>]+)[.\"']" % re.escape(JOBS_PREFIX))
 
 
 @implementer(INonInstallable)

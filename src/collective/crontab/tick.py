@@ -18,6 +18,7 @@ from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import site_timezone
 from collective.crontab.log import get_crontab
 from collective.crontab.log import HEARTBEAT_INTERVAL
+from collective.crontab.schedule import Plan
 from collective.crontab.schedule import utcnow
 from contextlib import contextmanager
 from datetime import timedelta
@@ -28,6 +29,7 @@ from zope.globalrequest import getRequest
 
 import os
 import socket
+import threading
 import traceback
 import transaction
 
@@ -38,6 +40,9 @@ CLIENT = os.environ.get(
 )
 #: Attempts at a transaction that meets ConflictErrors.
 CONFLICT_RETRIES = 3
+#: The engine's clock for the start and end of runs (tests replace it).
+clock = utcnow
+_running = threading.local()
 _caches = WeakKeyDictionary()  # ZODB DB -> {site path: _JobsCache}
 _last_ticks = WeakKeyDictionary()  # ZODB DB -> {crontab oid: (now, client)}
 
@@ -139,6 +144,12 @@ def tick(site, now=None):
     return summary.data
 
 
+def running_slot():
+    """The slot of the run in progress in this thread (aware UTC), or None:
+    a runner that needs to know which slot it stands for asks here."""
+    return getattr(_running, "slot", None)
+
+
 def _tick_job(site, crontab, cache, job, now, summary):
     state = crontab.state(job.id)
     if state is None or state.last is None:
@@ -146,15 +157,18 @@ def _tick_job(site, crontab, cache, job, now, summary):
         _write(lambda: _arm(crontab, job.id, now), summary)
         cache.next[job.id] = job.cron.next_after(now)
         return
-    plan = job.cron.plan(state.last, now, job.catch_up)
-    if plan.last is None:
-        cache.next[job.id] = job.cron.next_after(state.last)
+    first = job.cron.next_after(state.last)
+    if first > now:
+        cache.next[job.id] = first
         return
-    if _claim(crontab, job, plan, now, summary):
+    plan, lease = _claim(crontab, job, now, summary)
+    if lease is not None:
         for position, slot in enumerate(plan.run):
             outcome = _execute(site, job, slot)
-            _record(crontab, job, slot, outcome, summary, final=position == len(plan.run) - 1)
-    cache.next[job.id] = job.cron.next_after(plan.last)
+            final = position == len(plan.run) - 1
+            _record(crontab, job, slot, outcome, summary, lease if final else None)
+    if plan.last is not None:
+        cache.next[job.id] = job.cron.next_after(plan.last)
 
 
 def _arm(crontab, job_id, now):
@@ -180,47 +194,66 @@ def _write(change, summary):
     return None
 
 
-def _claim(crontab, job, plan, now, summary):
-    """Mark ``plan`` handled and take the lease. False if another client
-    handled it first, the job is still running, or there is nothing to run."""
+def _claim(crontab, job, now, summary):
+    """Plan the due slots from the job's state as committed now, mark them
+    handled and take the lease, in one transaction: of two clients claiming
+    the same slots one gets a ConflictError, retries, and finds them gone.
+
+    Returns (plan, lease); lease is None if there is nothing to run: another
+    client handled the slots first (lost: nothing is written, it is no
+    error), the job is still running (skipped) or they were missed."""
 
     def claim():
         state = crontab.state(job.id, create=True)
-        if state.last is not None and state.last >= plan.last:
-            return "lost"
-        if state.lease is not None:
-            if state.lease["expires"] > now:
-                state.last = plan.last
-                _ledger(state, job, plan.run[0] if plan.run else plan.last, "skipped",
-                        "Not run: the run of %s on %s is still going"
-                        % (state.lease["slot"].isoformat(), state.lease["client"]))
-                return "skipped"
-            _abandon_lease(crontab, job.id, state, job.history)
+        plan = job.cron.plan(state.last or now, now, job.catch_up)
+        if plan.last is None:
+            return "lost", plan, None, _holder(state)
         if plan.missed:
             first, deadline = plan.missed
             _ledger(state, job, first, "missed",
                     "Missed the slots from %s to %s (more than 5 minutes late); "
                     "catch-up policy '%s'" % (first.isoformat(), deadline.isoformat(), job.catch_up))
+        if state.lease is not None:
+            if state.lease["expires"] > now:
+                state.last = plan.last
+                for slot in plan.run:
+                    _ledger(state, job, slot, "skipped",
+                            "Not run: the run of %s on %s is still going"
+                            % (state.lease["slot"].isoformat(), state.lease["client"]))
+                return "skipped", plan, None, None
+            _abandon_lease(crontab, job.id, state, job.history)
         state.last = plan.last
         if not plan.run:
-            return "missed"
+            return "missed", plan, None, None
         expires = now + timedelta(seconds=job.max_runtime)
-        state.lease = {"slot": plan.run[0], "started": utcnow(), "client": CLIENT, "expires": expires}
+        lease = {"slot": plan.run[0], "started": clock(), "client": CLIENT, "expires": expires}
+        state.lease = lease
         crontab.running[job.id] = expires
-        return "claimed"
+        return "claimed", plan, dict(lease), None
 
-    result = _write(claim, summary) or "lost"
+    wrote = summary.wrote
+    result, plan, lease, holder = _write(claim, summary) or ("lost", Plan(), None, (None, None))
     if result == "lost":
-        summary.add("lost", job.id, plan.last)
+        summary.wrote = wrote  # a lost race writes nothing, not even a heartbeat
+        winner, slot = holder
+        logger.info("Cron job '%s': lost the race for its due slots to %s", job.id, winner or "another client")
+        summary.add("lost", job.id, slot, to=winner)
     elif result == "skipped":
-        summary.add("skipped", job.id, plan.last)
+        for slot in plan.run:
+            summary.add("skipped", job.id, slot)
     if plan.missed:
         summary.add("missed", job.id, plan.missed[0])
-    return result == "claimed"
+    return plan, lease
+
+
+def _holder(state):
+    """(client, slot) of the job's latest run: who won the race."""
+    latest = state.lease or state.last_run or {}
+    return latest.get("client"), latest.get("slot")
 
 
 def _ledger(state, job, slot, status, message):
-    started = utcnow()
+    started = clock()
     state.append(job.history, slot=slot, started=started, finished=started,
                  duration=0.0, status=status, message=message, traceback="", client=CLIENT)
 
@@ -228,7 +261,15 @@ def _ledger(state, job, slot, status, message):
 def _execute(site, job, slot):
     """Run the job's runner as its owner in its own transaction; return
     (status, message, traceback, started, finished)."""
-    started = utcnow()
+    _running.slot = slot
+    try:
+        return _attempt(site, job, slot)
+    finally:
+        _running.slot = None
+
+
+def _attempt(site, job, slot):
+    started = clock()
     status, message, trace = "failure", "", ""
     notifications.ping(job, "start")
     for attempt in range(1, CONFLICT_RETRIES + 1):
@@ -254,9 +295,9 @@ def _execute(site, job, slot):
             message = "%s: %s" % (type(error).__name__, error)
             logger.warning("Cron job '%s' failed: %s", job.id, message)
             break
-    finished = utcnow()
+    finished = clock()
     duration = (finished - started).total_seconds()
-    if duration > job.max_runtime and status == "success":
+    if duration > job.max_runtime and status in ("success", "warning"):
         status = "warning"
         message = ("%s\n" % message if message else "") + "ran %s, limit %s" % (
             _span(duration), _span(job.max_runtime))
@@ -283,7 +324,9 @@ def _span(seconds):
     return "%ds" % seconds
 
 
-def _record(crontab, job, slot, outcome, summary, final=True):
+def _record(crontab, job, slot, outcome, summary, lease=None):
+    """Log the run; with ``lease``, release it if it is still this run's
+    (a run that outlived its lease must not release the next run's)."""
     status, message, trace, started, finished = outcome
 
     def record():
@@ -292,9 +335,9 @@ def _record(crontab, job, slot, outcome, summary, final=True):
                      duration=(finished - started).total_seconds(), status=status,
                      message=message, traceback=trace, client=CLIENT)
         notifications.run_recorded(job.id, state)
-        if final:
+        if lease is not None and state.lease == lease:
             state.lease = None
-            if job.id in crontab.running:
+            if crontab.running.get(job.id) == lease["expires"]:
                 del crontab.running[job.id]
 
     _write(record, summary)
@@ -346,13 +389,14 @@ def _run_queued(site, crontab, cache, job_id, now, summary):
         if job is None:
             return False
         expires = now + timedelta(seconds=job.max_runtime)
-        state.lease = {"slot": now, "started": utcnow(), "client": CLIENT, "expires": expires}
+        state.lease = {"slot": now, "started": clock(), "client": CLIENT, "expires": expires}
         crontab.running[job_id] = expires
-        return True
+        return dict(state.lease)
 
-    if _write(take, summary):
+    lease = _write(take, summary)
+    if lease:
         outcome = _execute(site, job, now)
-        _record(crontab, job, now, outcome, summary)
+        _record(crontab, job, now, outcome, summary, lease)
 
 
 def run_queued_now(site, job_id, now=None):

@@ -21,6 +21,19 @@ def minutes(n):
     return timedelta(minutes=n)
 
 
+class FakeClock:
+    """The engine's clock, injected (tick.clock): it moves when told."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += timedelta(seconds=seconds)
+
+
 class TickTestCase(unittest.TestCase):
     layer = FUNCTIONAL_TESTING
 

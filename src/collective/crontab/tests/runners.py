@@ -3,8 +3,15 @@
 from AccessControl import getSecurityManager
 from collective.crontab import RunResult
 from collective.crontab.interfaces import ICronRunner
+from collective.crontab import tick
+from collective.crontab.tick import running_slot
+from pathlib import Path
 from zope.annotation.interfaces import IAnnotations
 from zope.interface import implementer
+
+import time
+import transaction
+import uuid
 
 
 TRACE = "collective.crontab.tests.trace"
@@ -57,3 +64,73 @@ class WhoAmI(Base):
         user = getSecurityManager().getUser()
         _trace(site, job, user.getId())
         return user.getId()
+
+
+@implementer(ICronRunner)
+class SlotDocument(Base):
+    """Commits content: one document per run, titled '<job id> <slot>'."""
+
+    def __call__(self, site, job):
+        slot = running_slot().isoformat()
+        document_id = "run-%s" % uuid.uuid4().hex[:16]
+        site.invokeFactory("Document", document_id, title="%s %s" % (job.id, slot))
+        return "created %s" % document_id
+
+
+@implementer(ICronRunner)
+class Block(Base):
+    """Writes the file ``<release>.started`` then waits until the file
+    ``release`` exists (at most a minute), like a long run."""
+
+    def __call__(self, site, job):
+        release = Path(job.arguments["release"])
+        Path("%s.started" % release).write_text(running_slot().isoformat())
+        for attempt in range(600):
+            if release.exists():
+                return "released"
+            time.sleep(0.1)
+        raise TimeoutError("%s was not created" % release)
+
+
+#: Attempts of the conflict runner, by job id.
+ATTEMPTS = {}
+
+
+@implementer(ICronRunner)
+class Conflict(Base):
+    """Writes to the site while another connection commits a write to it
+    first, in the first ``conflicts`` attempts: a real ConflictError."""
+
+    def __call__(self, site, job):
+        attempt = ATTEMPTS[job.id] = ATTEMPTS.get(job.id, 0) + 1
+        site.crontab_test_value = "runner attempt %d" % attempt
+        if attempt <= int(job.arguments.get("conflicts", "0")):
+            manager = transaction.TransactionManager()
+            other = site._p_jar.db().open(transaction_manager=manager)
+            try:
+                other.get(site._p_oid).crontab_test_value = "other connection"
+                manager.commit()
+            finally:
+                other.close()
+        return "attempt %d" % attempt
+
+
+@implementer(ICronRunner)
+class Flood(Base):
+    """Returns (or, with argument fail, raises with) a message of
+    ``size`` characters."""
+
+    def __call__(self, site, job):
+        text = "x" * int(job.arguments["size"])
+        if job.arguments.get("fail"):
+            raise RuntimeError(text)
+        return text
+
+
+@implementer(ICronRunner)
+class Takes(Base):
+    """Takes ``seconds`` on the engine's clock (a tests.base.FakeClock)."""
+
+    def __call__(self, site, job):
+        tick.clock.advance(int(job.arguments["seconds"]))
+        return "done"

@@ -1,0 +1,166 @@
+"""Exactly once across ZEO clients: three Zope client processes tick one
+site on a real ZEO server for three minutes, at the same instants, and the
+ZEO server is restarted in the middle. Level 2: ``make test`` runs it."""
+
+from collective.crontab.tests.cluster import CLIENTS
+from collective.crontab.tests.cluster import ZEO_CLUSTER
+from collections import Counter
+from datetime import datetime
+from datetime import timedelta
+from plone.testing import Layer
+
+import json
+import sys
+import time
+import unittest
+
+
+DURATION = 180  # seconds of ticking: the issue asks for at least 3 minutes
+INTERVAL = 6  # every client ticks at every multiple of 6 s: 10 times a minute
+OUTAGE = 10  # seconds the ZEO server is down
+RUNS = ("success", "warning", "failure")
+JOBS = {
+    "content": {"runner": "test.slot-document"},
+    "count": {"runner": "collective.crontab.content-count"},
+    "warn": {"runner": "test.warn"},
+    "who": {"runner": "test.whoami"},
+}
+
+
+def minute_slots(after, until):
+    slot = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while slot <= until:
+        yield slot
+        slot += timedelta(minutes=1)
+
+
+class ExactlyOnceRun(Layer):
+    """Arms the jobs, runs the three clients once with a server restart in
+    the middle, and keeps what they did for the tests."""
+
+    defaultBases = (ZEO_CLUSTER,)
+
+    def setUp(self):
+        cluster = ZEO_CLUSTER
+        jobs = {
+            job_id: dict(fields, title=job_id, schedule="* * * * *") for job_id, fields in JOBS.items()
+        }
+        added, armed = cluster.run("c1", "jobs=%s" % cluster.write("jobs.json", jobs), "tick=")
+        logs = {name: cluster.dir / ("%s.jsonl" % name) for name in CLIENTS}
+        processes = [
+            cluster.client(name, "loop=%d,%d,%s" % (DURATION, INTERVAL, logs[name]))
+            for name in CLIENTS
+        ]
+        self["outage"] = self.restart_server_mid_minute(cluster, started=time.time())
+        for process in processes:
+            process.communicate(timeout=DURATION + 120)
+        self["ticks"] = ticks = {
+            name: [json.loads(line) for line in logs[name].read_text().splitlines()] for name in CLIENTS
+        }
+        summaries = [tick["summary"] for lines in ticks.values() for tick in lines if "summary" in tick]
+        until = max(datetime.fromisoformat(summary["now"]) for summary in summaries)
+        self["summaries"] = summaries
+        self["expected"] = list(minute_slots(datetime.fromisoformat(armed["now"]), until))
+        self["runs"], self["titles"], self["leases"] = cluster.read()
+
+    def restart_server_mid_minute(self, cluster, started):
+        """Stop the server from second 21 to 31 of a minute (between the
+        runs, which start at second 0), after the clients ran a slot."""
+        while True:
+            time.sleep(1 - time.time() % 1)
+            now = time.time()
+            if now - started > 75 and int(now) % 60 == 21:
+                break
+        cluster.stop_server()
+        time.sleep(OUTAGE)
+        cluster.start_server()
+        return now, time.time()
+
+
+EXACTLY_ONCE = ExactlyOnceRun(name="collective.crontab:ExactlyOnceRun")
+
+
+class TestExactlyOnce(unittest.TestCase):
+    layer = EXACTLY_ONCE
+    level = 2
+
+    def __getattr__(self, name):
+        if name in ("outage", "ticks", "summaries", "expected", "runs", "titles", "leases"):
+            return self.layer[name]
+        raise AttributeError(name)
+
+    def slots_run(self, job_id):
+        return Counter(
+            datetime.isoformat(run["slot"]) for run in self.runs[job_id] if run["status"] in RUNS
+        )
+
+    def test_every_slot_of_every_job_ran_exactly_once(self):
+        expected = {slot.isoformat() for slot in self.expected}
+        self.assertGreaterEqual(len(expected), 3)
+        figures = {"duplicates": 0, "misses": 0, "runs": 0}
+        for job_id in JOBS:
+            ran = self.slots_run(job_id)
+            figures["runs"] += sum(ran.values())
+            duplicates = {slot: count for slot, count in ran.items() if count > 1}
+            misses = expected - set(ran)
+            figures["duplicates"] += sum(count - 1 for count in duplicates.values())
+            figures["misses"] += len(misses)
+            self.assertEqual(duplicates, {}, job_id)
+            self.assertEqual(misses, set(), job_id)
+            self.assertEqual(set(ran), expected, job_id)
+        print(
+            "\nexactly once: %d clients, %d jobs x %d slots = %d expected, %d runs, "
+            "%d duplicates, %d misses, %d lost races, %d failed ticks during the outage"
+            % (len(CLIENTS), len(JOBS), len(expected), len(JOBS) * len(expected),
+               figures["runs"], figures["duplicates"], figures["misses"],
+               sum(len(summary["lost"]) for summary in self.summaries), len(self.errors())),
+            file=sys.stderr,
+        )
+
+    def test_no_slot_skipped_missed_or_abandoned(self):
+        for job_id in JOBS:
+            statuses = Counter(run["status"] for run in self.runs[job_id])
+            self.assertEqual(set(statuses) - set(RUNS), set(), job_id)
+        self.assertEqual(self.leases, {})
+
+    def test_runs_succeeded(self):
+        for job_id in JOBS:
+            statuses = {run["status"] for run in self.runs[job_id]}
+            self.assertEqual(statuses, {"warning"} if job_id == "warn" else {"success"}, job_id)
+
+    def test_content_committed_once_per_slot(self):
+        titles = Counter(self.titles)
+        expected = Counter("content %s" % slot.isoformat() for slot in self.expected)
+        self.assertEqual(titles, expected)
+
+    def test_log_names_the_client_that_ran_each_slot(self):
+        clients = {run["client"] for job_id in JOBS for run in self.runs[job_id]}
+        self.assertTrue(clients)
+        self.assertLessEqual(clients, set(CLIENTS))
+
+    def test_lost_races_name_the_winner_and_are_not_logged_twice(self):
+        winners = {
+            (job_id, run["slot"].isoformat()): run["client"]
+            for job_id in JOBS
+            for run in self.runs[job_id]
+        }
+        for name, ticks in self.ticks.items():
+            for tick in ticks:
+                for lost in tick.get("summary", {}).get("lost", ()):
+                    self.assertNotEqual(lost["to"], name)
+                    self.assertEqual(winners[(lost["job"], lost["slot"])], lost["to"])
+
+    def errors(self):
+        return [tick for ticks in self.ticks.values() for tick in ticks if "error" in tick]
+
+    def test_clients_reconnect_after_the_server_restart(self):
+        stopped, restarted = self.outage
+        for name, ticks in self.ticks.items():
+            during = [tick["connected"] for tick in ticks if stopped < tick["at"] < restarted - 1]
+            after = [tick["connected"] for tick in ticks if tick["at"] > restarted + INTERVAL]
+            self.assertIn(False, during, name)
+            self.assertTrue(after, name)
+            self.assertNotIn(False, after, name)
+        for error in self.errors():
+            self.assertGreater(error["at"], stopped - 1)
+            self.assertLess(error["at"], restarted + 1)
