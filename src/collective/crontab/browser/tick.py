@@ -1,4 +1,5 @@
 from AccessControl import getSecurityManager
+from AccessControl import Unauthorized
 from collective.crontab.permissions import RunTick
 from collective.crontab.tick import tick
 from plone.protect.interfaces import IDisableCSRFProtection
@@ -14,7 +15,8 @@ class TickView(BrowserView):
     with a Basic Auth challenge, 403), never a redirect to the login form:
     the view is public for the publisher and checks RunTick itself. The
     tick is a GET, so automatic CSRF protection is switched off, for this
-    request only, once the permission check has passed."""
+    request only, once the permission check has passed. Called from code
+    (not published), a refusal raises Unauthorized as a protected view would."""
 
     def __call__(self):
         response = self.request.response
@@ -22,6 +24,8 @@ class TickView(BrowserView):
         response.setHeader("Cache-Control", "no-store")
         security = getSecurityManager()
         if not security.checkPermission(RunTick, self.context):
+            if self.request.get("PUBLISHED") is not self:
+                raise Unauthorized("You may not run the cron tick here")
             if security.getUser().getUserName() == "Anonymous User":
                 response.setStatus(401)
                 response.setHeader("WWW-Authenticate", 'Basic realm="Zope"')

@@ -22,15 +22,21 @@ class CallView:
             raise ValueError("argument 'path' is required")
         path, _sep, query = target.partition("?")
         request = getRequest() if getRequest() is not None else site.REQUEST
-        form = dict(parse_qsl(query, keep_blank_values=True))
-        saved = dict(request.form)
-        request.form.update(form)
+        response = request.response
+        saved = dict(request.form), response.getStatus(), dict(response.headers)
+        request.form.update(parse_qsl(query, keep_blank_values=True))
         try:
             view = site.restrictedTraverse(path.strip("/"))
             result = view()
+            status = response.getStatus()
         finally:
+            # The view shares the tick's request: leave its answer untouched.
             request.form.clear()
-            request.form.update(saved)
+            request.form.update(saved[0])
+            response.setStatus(saved[1])
+            response.headers = saved[2]
         if isinstance(result, bytes):
             result = result.decode("utf-8", "replace")
+        if status >= 400:
+            raise RuntimeError("'%s' answered HTTP %d: %s" % (target, status, (result or "")[:500]))
         return (result or "").strip() or None

@@ -123,3 +123,13 @@ class TestVocabulary(TickTestCase):
             "test.record",
         ):
             self.assertIn(name, names)
+
+
+class TestCallViewIsolation(RunnerTestCase):
+    def test_error_status_of_called_view_is_a_failure_and_not_the_ticks(self):
+        request = self.layer["request"]
+        run = self.run_job("health", "collective.crontab.call-view", arguments={"path": "@@crontab-health"})
+        # The last tick was at T0, months before the real now: health says 503.
+        self.assertEqual(run["status"], "failure")
+        self.assertIn("answered HTTP 503", run["message"])
+        self.assertEqual(request.response.getStatus(), 200)
