@@ -41,7 +41,7 @@ class History(LOBTree):
     Small buckets keep the bytes rewritten by one append small.
     """
 
-    max_leaf_size = 30
+    max_leaf_size = 15
     max_internal_size = 100
 
 
