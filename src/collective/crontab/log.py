@@ -38,11 +38,13 @@ STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 class History(LOBTree):
     """Runs keyed by minus the start time in microseconds: newest first.
 
-    Small buckets keep the bytes rewritten by one append small.
+    An append rewrites the newest bucket, the trim the oldest, and when one
+    splits or empties, its parent node: small buckets and small nodes keep
+    those bytes small (docs/benchmark.rst).
     """
 
     max_leaf_size = 15
-    max_internal_size = 100
+    max_internal_size = 16
 
 
 class Run(Persistent):
