@@ -21,3 +21,7 @@ test-fast: install
 
 clean:
 	rm -rf $(VENV) instance var test-output
+
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench
