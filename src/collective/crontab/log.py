@@ -96,7 +96,7 @@ class JobState(Persistent):
             self.last_run = summary
         entry = (
             STATUS_CODES[run.status],
-            values["started"].timestamp(),
+            int(values["started"].timestamp()),  # whole seconds: 4 bytes fewer each
             values["duration"],
         )
         self.recent = ((entry,) + tuple(self.recent))[:RECENT]
