@@ -306,9 +306,11 @@ class Bench:
         for count in (10, 10000):
             with self.site("runs") as site:
                 data = naive.log(site)
-                data["runs"][:] = [{"job": "job-00000", "slot": now, "started": now,
-                                    "finished": now, "status": "success",
-                                    "message": "ok job-00000"}] * count
+                data["runs"][:] = [
+                    {"job": "job-00000", "slot": at, "started": at, "finished": at,
+                     "status": "success", "message": "ok job-00000"}
+                    for at in (now - timedelta(minutes=i) for i in range(count, 0, -1))
+                ]
                 naive.arm(site, now - timedelta(minutes=1))
             now += timedelta(minutes=2)
             with self.site("runs") as site:
