@@ -12,6 +12,7 @@ it skips the wall times that do not exist and runs twice through the repeated
 hour.
 """
 
+from copy import copy
 from croniter import croniter
 from croniter import CroniterBadDateError
 from dataclasses import dataclass
@@ -141,6 +142,7 @@ class Schedule:
         self.tz = validate_timezone(tz) if isinstance(tz, str) else tz
         minute, hour = self.expression.split()[:2]
         self.fixed_time = minute.isdigit() and hour.replace(",", "").isdigit()
+        self._parsed = croniter(self.expression, datetime(2000, 1, 1))
 
     def __repr__(self):
         return "<Schedule %r in %s>" % (self.expression, self.tz)
@@ -153,7 +155,8 @@ class Schedule:
             # A repeated hour lies ahead: wall times before `wall` may still
             # have a second, later instant.
             wall -= _MAX_SHIFT
-        candidates = croniter(self.expression, wall)
+        candidates = copy(self._parsed)  # parsing costs more than a step
+        candidates.set_current(wall, force=True)
         best = None
         while True:
             instants = self._instants(candidates.get_next(datetime))
