@@ -76,7 +76,6 @@ class Bench:
 
         import bench
 
-        self.home = home
         self.app = make_wsgi_app({}, str(home / "etc" / "zope.conf"))
         xmlconfig.file("configure.zcml", package=bench)
         self.data_fs = home / "var" / "Data.fs"
@@ -149,12 +148,12 @@ class Bench:
             transaction.abort()
             app._p_jar.close()
 
-    def add_jobs(self, site_id, schedules, **fields):
+    def add_jobs(self, site_id, schedules):
         with self.site(site_id):
             for i, schedule in enumerate(schedules):
                 job_id = "job-%05d" % i
                 values = dict(title="Job %d" % i, runner="bench.noop", schedule=schedule,
-                              timezone="UTC", owner="admin", **fields)
+                              timezone="UTC", owner="admin")
                 registry_jobs.write_job(job_id, registry_jobs.validate(job_id, values))
                 if i % 1000 == 999:
                     transaction.commit()
