@@ -161,12 +161,15 @@ class Schedule:
         while True:
             instants = self._instants(candidates.get_next(datetime))
             # The earliest instant of successive wall times never decreases,
-            # so the first candidate that starts at or after `best` ends it.
+            # so the first candidate that starts at or after `best` ends it,
+            # and so does a `best` that is the earliest instant of its own.
             if best is not None and instants and instants[0] >= best:
                 return best
             for instant in instants:
                 if instant > after and (best is None or instant < best):
                     best = instant
+            if instants and best == instants[0]:
+                return best
 
     def slots(self, after, until):
         """Every slot in (after, until], oldest first."""
