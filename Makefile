@@ -1,10 +1,10 @@
-# collective.crontab: make install | test | run
+# collective.crontab: make install | run | test | bench
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast test-processes chromium clean run run-cluster i18n buildout check-buildout
+.PHONY: install test test-fast test-processes chromium clean run run-cluster i18n buildout check-buildout bench
 
 install: $(STAMP)
 
@@ -60,8 +60,10 @@ run-cluster: install
 test-processes: install
 	$(BIN)/zope-testrunner --all --test-path=src -s collective.crontab --layer 'ZeoCluster|ExactlyOnceRun'
 
-clean:
-	rm -rf $(VENV) instance $(CLUSTER) var test-output
+# The benchmark of issue 6: prints a table, writes bench/results.json.
+bench: install
+	$(BIN)/python -m bench
+
 BUILDOUT_PINS := zc.buildout==6.0.1 setuptools==84.2.1 wheel==0.48.0 pip==26.3
 
 versions.cfg: constraints.txt scripts/constraints2versions.py
@@ -94,4 +96,4 @@ i18n: install
 	$(BIN)/i18ndude find-untranslated -n src/collective/crontab
 
 clean:
-	rm -rf $(VENV) instance var test-output .buildout bin parts eggs develop-eggs .installed.cfg
+	rm -rf $(VENV) instance $(CLUSTER) var test-output .buildout bin parts eggs develop-eggs .installed.cfg

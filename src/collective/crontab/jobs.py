@@ -226,8 +226,12 @@ def _describe(error, value):
 
 def write_job(job_id, values):
     """Store validated ``values`` for job ``job_id``, creating it if needed."""
-    collection = _registry().collectionOfInterface(ICronJob, prefix=JOBS_PREFIX)
-    proxy = collection[job_id] if job_id in collection else collection.add(job_id)
+    registry = _registry()
+    collection = registry.collectionOfInterface(ICronJob, prefix=JOBS_PREFIX)
+    if collection.has_key(job_id):  # a range lookup; `in` reads every job
+        proxy = registry.forInterface(ICronJob, prefix=_prefix(job_id)[:-1])
+    else:
+        proxy = collection.add(job_id)
     for name, value in values.items():
         if getattr(proxy, name) != value:
             setattr(proxy, name, value)

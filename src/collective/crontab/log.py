@@ -38,11 +38,13 @@ STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 class History(LOBTree):
     """Runs keyed by minus the start time in microseconds: newest first.
 
-    Small buckets keep the bytes rewritten by one append small.
+    An append rewrites the newest bucket, the trim the oldest, and when one
+    splits or empties, its parent node: small buckets and small nodes keep
+    those bytes small (docs/benchmark.rst).
     """
 
-    max_leaf_size = 30
-    max_internal_size = 100
+    max_leaf_size = 15
+    max_internal_size = 16
 
 
 class Run(Persistent):
@@ -95,7 +97,7 @@ class JobState(Persistent):
             self.last_run = summary
         entry = (
             STATUS_CODES[run.status],
-            values["started"].timestamp(),
+            int(values["started"].timestamp()),  # whole seconds: 4 bytes fewer each
             values["duration"],
         )
         self.recent = ((entry,) + tuple(self.recent))[:RECENT]

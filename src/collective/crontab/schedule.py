@@ -12,6 +12,7 @@ it skips the wall times that do not exist and runs twice through the repeated
 hour.
 """
 
+from copy import copy
 from croniter import croniter
 from croniter import CroniterBadDateError
 from dataclasses import dataclass
@@ -141,6 +142,7 @@ class Schedule:
         self.tz = validate_timezone(tz) if isinstance(tz, str) else tz
         minute, hour = self.expression.split()[:2]
         self.fixed_time = minute.isdigit() and hour.replace(",", "").isdigit()
+        self._parsed = croniter(self.expression, datetime(2000, 1, 1))
 
     def __repr__(self):
         return "<Schedule %r in %s>" % (self.expression, self.tz)
@@ -153,17 +155,21 @@ class Schedule:
             # A repeated hour lies ahead: wall times before `wall` may still
             # have a second, later instant.
             wall -= _MAX_SHIFT
-        candidates = croniter(self.expression, wall)
+        candidates = copy(self._parsed)  # parsing costs more than a step
+        candidates.set_current(wall, force=True)
         best = None
         while True:
             instants = self._instants(candidates.get_next(datetime))
             # The earliest instant of successive wall times never decreases,
-            # so the first candidate that starts at or after `best` ends it.
+            # so the first candidate that starts at or after `best` ends it,
+            # and so does a `best` that is the earliest instant of its own.
             if best is not None and instants and instants[0] >= best:
                 return best
             for instant in instants:
                 if instant > after and (best is None or instant < best):
                     best = instant
+            if instants and best == instants[0]:
+                return best
 
     def slots(self, after, until):
         """Every slot in (after, until], oldest first."""

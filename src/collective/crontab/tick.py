@@ -21,7 +21,11 @@ from collective.crontab.log import HEARTBEAT_INTERVAL
 from collective.crontab.schedule import Plan
 from collective.crontab.schedule import utcnow
 from contextlib import contextmanager
+from datetime import datetime
 from datetime import timedelta
+from datetime import timezone
+from heapq import heappop
+from heapq import heappush
 from weakref import WeakKeyDictionary
 from ZODB.POSException import ConflictError
 from zope.component import queryUtility
@@ -43,6 +47,8 @@ CONFLICT_RETRIES = 3
 #: The engine's clock for the start and end of runs (tests replace it).
 clock = utcnow
 _running = threading.local()
+#: The time a job not yet looked at can next be due: it comes first.
+_UNSEEN = datetime.min.replace(tzinfo=timezone.utc)
 _caches = WeakKeyDictionary()  # ZODB DB -> {site path: _JobsCache}
 _last_ticks = WeakKeyDictionary()  # ZODB DB -> {crontab oid: (now, client)}
 
@@ -65,7 +71,10 @@ class _JobsCache:
     """Jobs parsed from the registry, and for each the earliest time it can
     next be due. Valid while the crontab's version and site zone are the same.
     Another client running a job only makes the cached time too early, which
-    costs one state read, never a missed run."""
+    costs one state read, never a missed run.
+
+    The enabled jobs wait in a heap ordered by that time, so a tick with
+    nothing due looks at one entry, whatever the number of jobs."""
 
     def __init__(self, key):
         self.key = key
@@ -81,6 +90,24 @@ class _JobsCache:
                 continue
             self.jobs.append(job)
         self.by_id = {job.id: job for job in self.jobs}
+        self._waiting = [(_UNSEEN, job.id) for job in self.jobs if job.enabled]
+        self._lock = threading.Lock()
+
+    def due(self, now):
+        """Take the enabled jobs that may be due at ``now`` off the heap,
+        earliest first; give them back with ``requeue``."""
+        due = []
+        with self._lock:
+            while self._waiting and self._waiting[0][0] <= now:
+                due.append(self.by_id[heappop(self._waiting)[1]])
+        return due
+
+    def requeue(self, jobs):
+        """Put ``jobs`` back, each at its time in ``next`` (if it has none
+        yet, the next tick looks at it again)."""
+        with self._lock:
+            for job in jobs:
+                heappush(self._waiting, (self.next.get(job.id, _UNSEEN), job.id))
 
 
 def _jobs_cache(site, crontab):
@@ -133,13 +160,12 @@ def tick(site, now=None):
             _abandon(crontab, cache, job_id, now, summary)
     for job_id in list(crontab.queue.keys()):
         _run_queued(site, crontab, cache, job_id, now, summary)
-    for job in cache.jobs:
-        if not job.enabled:
-            continue
-        earliest = cache.next.get(job.id)
-        if earliest is not None and earliest > now:
-            continue
-        _tick_job(site, crontab, cache, job, now, summary)
+    due = cache.due(now)
+    try:
+        for job in due:
+            _tick_job(site, crontab, cache, job, now, summary)
+    finally:
+        cache.requeue(due)
     _beat(crontab, now, summary)
     return summary.data
 
