@@ -171,11 +171,8 @@ class ICronJobForm(ICronJob):
         required=False,
     )
     catch_up = schema.Choice(
-        title=_("Missed runs"),
-        description=_(
-            "When slots were missed (site down, clock stopped): skip them, "
-            "or run once for all of them."
-        ),
+        title=ICronJob["catch_up"].title,
+        description=ICronJob["catch_up"].description,
         vocabulary=SimpleVocabulary(
             [
                 SimpleTerm("skip", "skip", _("Skip them")),
