@@ -1,1 +1,0 @@
-The ``<clock-server>`` section is back for WSGI zope.conf (``%import collective.crontab``): Basic Auth, or a password-less in-process login of a Zope user; clocks start only under the WSGI server (``CRONTAB_CLOCK`` on/off).

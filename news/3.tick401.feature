@@ -1,1 +1,0 @@
-``@@crontab-tick`` answers 401/403 as JSON instead of redirecting to the login form, so cron + ``curl --fail`` detects refusals; ``make run`` serves a demo site whose clock runs a demo job every minute.

@@ -1,1 +1,0 @@
-``buildout.cfg`` builds a Plone instance with the clock from PyPI (pins in ``versions.cfg``, generated from ``constraints.txt``); ``make check-buildout`` starts it and requires a clock tick to run a job.

@@ -1,1 +1,0 @@
-Cron jobs get ``notify`` (e-mail addresses told once per failure streak when runs fail or are abandoned), ``notify_recovery`` and ``ping_url`` (healthchecks.io/Cronitor-style start/success/fail pings with a 5 second timeout).

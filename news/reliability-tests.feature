@@ -1,1 +1,0 @@
-Process tests on a real ZEO server (three clients ticking one site, a client killed mid-run, a server restart), 60 bad-input tests, per-role security tests and property-based schedule tests; ``make test-processes`` runs the process tests alone.

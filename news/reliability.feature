@@ -1,1 +1,0 @@
-Exactly once across ZEO clients: the claim plans the due slots from the committed job state, a lost race writes nothing and names the winner in the tick summary, a run that outlived its lease no longer releases the next run's lease, and ``tick.running_slot()`` tells runners their slot.
