@@ -1,1 +1,0 @@
-The control panel (job list, add/edit forms, schedule preview and DST warnings, history, confirmations, clock banner, status messages) is translated into German and follows Plone's language negotiation.
