@@ -22,7 +22,7 @@ from zope.annotation.interfaces import IAnnotations
 ANNOTATION_KEY = "collective.crontab"
 RECENT = 20
 MAX_TEXT = 64 * 1024
-#: A tick that writes nothing else refreshes the heartbeat this often.
+#: A tick refreshes the stored heartbeat once it is this old (runs or not).
 HEARTBEAT_INTERVAL = timedelta(minutes=4)
 STATUS_CODES = {
     "success": "s",

@@ -123,7 +123,6 @@ def _jobs_cache(site, crontab):
 class Summary:
     def __init__(self, now, cache):
         self.now = now
-        self.wrote = False
         self.data = {
             "now": now.isoformat(),
             "client": CLIENT,
@@ -166,7 +165,7 @@ def tick(site, now=None):
             _tick_job(site, crontab, cache, job, now, summary)
     finally:
         cache.requeue(due)
-    _beat(crontab, now, summary)
+    _beat(crontab, now)
     return summary.data
 
 
@@ -180,7 +179,7 @@ def _tick_job(site, crontab, cache, job, now, summary):
     state = crontab.state(job.id)
     if state is None or state.last is None:
         # First tick to see the job enabled: its first slot is after `now`.
-        _write(lambda: _arm(crontab, job.id, now), summary)
+        _write(lambda: _arm(crontab, job.id, now))
         cache.next[job.id] = job.cron.next_after(now)
         return
     first = job.cron.next_after(state.last)
@@ -203,7 +202,7 @@ def _arm(crontab, job_id, now):
         state.last = now
 
 
-def _write(change, summary):
+def _write(change):
     """Run ``change`` in a fresh transaction and commit it, retrying on
     conflicts. Returns what ``change`` returned, or None if it kept
     conflicting."""
@@ -215,7 +214,6 @@ def _write(change, summary):
         except ConflictError:
             transaction.abort()
             continue
-        summary.wrote = True
         return result
     return None
 
@@ -257,10 +255,8 @@ def _claim(crontab, job, now, summary):
         crontab.running[job.id] = expires
         return "claimed", plan, dict(lease), None
 
-    wrote = summary.wrote
-    result, plan, lease, holder = _write(claim, summary) or ("lost", Plan(), None, (None, None))
+    result, plan, lease, holder = _write(claim) or ("lost", Plan(), None, (None, None))
     if result == "lost":
-        summary.wrote = wrote  # a lost race writes nothing, not even a heartbeat
         winner, slot = holder
         logger.info("Cron job '%s': lost the race for its due slots to %s", job.id, winner or "another client")
         summary.add("lost", job.id, slot, to=winner)
@@ -366,7 +362,7 @@ def _record(crontab, job, slot, outcome, summary, lease=None):
             if crontab.running.get(job.id) == lease["expires"]:
                 del crontab.running[job.id]
 
-    _write(record, summary)
+    _write(record)
     summary.add("ran", job.id, slot, status=status, message=message[:200])
 
 
@@ -385,7 +381,7 @@ def _abandon(crontab, cache, job_id, now, summary):
             del crontab.running[job_id]
         return True
 
-    if _write(abandon, summary):
+    if _write(abandon):
         summary.add("abandoned", job_id)
 
 
@@ -419,7 +415,7 @@ def _run_queued(site, crontab, cache, job_id, now, summary):
         crontab.running[job_id] = expires
         return dict(state.lease)
 
-    lease = _write(take, summary)
+    lease = _write(take)
     if lease:
         outcome = _execute(site, job, now)
         _record(crontab, job, now, outcome, summary, lease)
@@ -435,17 +431,17 @@ def run_queued_now(site, job_id, now=None):
     return summary.data
 
 
-def _beat(crontab, now, summary):
+def _beat(crontab, now):
     heartbeat = crontab.heartbeat
     _last_ticks.setdefault(crontab._p_jar.db(), {})[crontab._p_oid] = (now, CLIENT)
-    if not summary.wrote and heartbeat.at is not None and now - heartbeat.at < HEARTBEAT_INTERVAL:
+    if heartbeat.at is not None and now - heartbeat.at < HEARTBEAT_INTERVAL:
         return
 
     def beat():
         crontab.heartbeat.at = now
         crontab.heartbeat.client = CLIENT
 
-    _write(beat, summary)
+    _write(beat)
 
 
 @contextmanager

@@ -273,6 +273,17 @@ class TestIdle(TickTestCase):
         api.tick(T0 + HEARTBEAT_INTERVAL)
         self.assertEqual(self.crontab.heartbeat.at, T0 + HEARTBEAT_INTERVAL)
 
+    def test_run_leaves_a_fresh_heartbeat_alone_and_last_tick_is_the_tick(self):
+        self.add("every-minute")
+        api.tick(T0)
+        summary = api.tick(T0 + minutes(1))
+        self.assertEqual(len(summary["ran"]), 1)
+        self.assertEqual(self.crontab.heartbeat.at, T0)
+        self.assertEqual(engine.last_tick(self.crontab), (T0 + minutes(1), engine.CLIENT))
+        self.assertEqual(api.clock_health(now=T0 + minutes(2))["seconds_ago"], 60)
+        api.tick(T0 + HEARTBEAT_INTERVAL)
+        self.assertEqual(self.crontab.heartbeat.at, T0 + HEARTBEAT_INTERVAL)
+
     def test_idle_tick_does_not_evaluate_schedules(self):
         for index in range(5):
             self.add("job-%d" % index, schedule="0 3 * * *")
