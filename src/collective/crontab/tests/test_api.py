@@ -92,53 +92,6 @@ class TestJobs(APITestCase):
             api.update_job("nope", title="x")
         self.assertIn("There is no cron job 'nope'", str(caught.exception))
 
-    def test_duplicate_id(self):
-        self.add()
-        self.assertJobError("id", "already exists")
-
-
-class TestValidation(APITestCase):
-    def test_bad_schedule(self):
-        self.assertJobError("schedule", "minute field '60'", schedule="60 * * * *")
-
-    def test_unknown_timezone(self):
-        self.assertJobError("timezone", "'Mars/Base' is not a known IANA time zone", timezone="Mars/Base")
-
-    def test_unknown_runner(self):
-        self.assertJobError("runner", "'no.such' is not a registered runner", runner="no.such")
-
-    def test_missing_title(self):
-        self.assertJobError("title", "is required", title="")
-
-    def test_bad_catch_up(self):
-        self.assertJobError("catch_up", "'always'", catch_up="always")
-
-    def test_arguments_must_be_text(self):
-        self.assertJobError("arguments", "must map text to text", arguments={"days": 7})
-
-    def test_negative_history(self):
-        self.assertJobError("history", "-1", history=-1)
-
-    def test_huge_max_runtime(self):
-        self.assertJobError("max_runtime", "10000000", max_runtime=10_000_000)
-
-    def test_id_with_slash(self):
-        self.assertJobError("id", "must start with a letter", job_id="a/b")
-
-    def test_unknown_field(self):
-        self.assertJobError("colour", "is not a field", colour="red")
-
-    def test_every_bad_field_named_at_once(self):
-        error = self.assertJobError("schedule", "@reboot", schedule="@reboot", timezone="Nowhere")
-        self.assertIn("timezone", error.errors)
-
-    def test_rejected_update_keeps_stored_job(self):
-        self.add()
-        with self.assertRaises(JobError):
-            api.update_job("nightly", title="New", schedule="* * 31 2 *")
-        job = api.get_job("nightly")
-        self.assertEqual((job["title"], job["schedule"]), ("Nightly", "0 3 * * *"))
-
 
 class TestOwner(APITestCase):
     def setUp(self):
