@@ -145,7 +145,7 @@ class Crontab(Persistent):
 
     def __init__(self):
         self.states = OOBTree()  # job id -> JobState
-        self.running = OOBTree()  # job id -> lease expiry (UTC)
+        self.running = OOBTree()  # job id -> lease expiry (UTC), None when done
         self.queue = OOBTree()  # job id -> requested at: "run now"
         self.version = Length()  # bumped on every change of a job's records
         self.heartbeat = Heartbeat()

@@ -32,8 +32,10 @@ from zope.component import queryUtility
 from zope.globalrequest import getRequest
 
 import os
+import random
 import socket
 import threading
+import time
 import traceback
 import transaction
 
@@ -44,6 +46,8 @@ CLIENT = os.environ.get(
 )
 #: Attempts at a transaction that meets ConflictErrors.
 CONFLICT_RETRIES = 3
+#: Attempts at recording a run: a run that happened must not go unlogged.
+RECORD_RETRIES = 10
 #: The engine's clock for the start and end of runs (tests replace it).
 clock = utcnow
 _running = threading.local()
@@ -155,7 +159,7 @@ def tick(site, now=None):
     cache = _jobs_cache(site, crontab)
     summary = Summary(now, cache)
     for job_id, expires in list(crontab.running.items()):
-        if expires <= now:
+        if expires is not None and expires <= now:
             _abandon(crontab, cache, job_id, now, summary)
     for job_id in list(crontab.queue.keys()):
         _run_queued(site, crontab, cache, job_id, now, summary)
@@ -202,17 +206,19 @@ def _arm(crontab, job_id, now):
         state.last = now
 
 
-def _write(change):
+def _write(change, attempts=CONFLICT_RETRIES):
     """Run ``change`` in a fresh transaction and commit it, retrying on
-    conflicts. Returns what ``change`` returned, or None if it kept
-    conflicting."""
-    for attempt in range(CONFLICT_RETRIES):
+    conflicts after a short random pause (clients that collided must not
+    collide again in step). Returns what ``change`` returned, or None if it
+    kept conflicting."""
+    for attempt in range(attempts):
         transaction.commit()  # start from what other clients committed
         try:
             result = change()
             transaction.commit()
         except ConflictError:
             transaction.abort()
+            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
             continue
         return result
     return None
@@ -360,9 +366,12 @@ def _record(crontab, job, slot, outcome, summary, lease=None):
         if lease is not None and state.lease == lease:
             state.lease = None
             if crontab.running.get(job.id) == lease["expires"]:
-                del crontab.running[job.id]
+                crontab.running[job.id] = None
 
-    _write(record)
+    if _write(record, attempts=RECORD_RETRIES) is None:
+        logger.error("Cron job '%s': the run of %s (%s) could not be recorded after %d "
+                     "conflicting attempts; its lease will expire as abandoned",
+                     job.id, slot.isoformat(), status, RECORD_RETRIES)
     summary.add("ran", job.id, slot, status=status, message=message[:200])
 
 
@@ -378,7 +387,7 @@ def _abandon(crontab, cache, job_id, now, summary):
         if state is not None and state.lease is not None:
             _abandon_lease(crontab, job_id, state, limit)
         else:
-            del crontab.running[job_id]
+            crontab.running[job_id] = None
         return True
 
     if _write(abandon):
@@ -395,7 +404,7 @@ def _abandon_lease(crontab, job_id, state, limit):
     notifications.run_recorded(job_id, state)
     state.lease = None
     if job_id in crontab.running:
-        del crontab.running[job_id]
+        crontab.running[job_id] = None
 
 
 def _run_queued(site, crontab, cache, job_id, now, summary):

@@ -1,5 +1,6 @@
 """The run log: bounded history, bounded bytes per appended run."""
 
+from collective.crontab.log import Crontab
 from collective.crontab.log import JobState
 from collective.crontab.schedule import UTC
 from datetime import datetime
@@ -88,3 +89,28 @@ class TestBytesPerRun(unittest.TestCase):
         state.append(10, **run(0, "second"))
         self.assertEqual(state.count, 2)
         self.assertEqual({entry["message"] for entry in state.history()}, {"first", "second"})
+
+
+class TestConcurrentLeases(unittest.TestCase):
+    """Releasing one job's lease while another client claims another job's
+    must merge, not conflict (a run that happened must get recorded)."""
+
+    def test_release_and_claim_of_different_jobs_merge(self):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        db = DB(FileStorage(os.path.join(folder.name, "Data.fs")))  # resolves conflicts
+        try:
+            first, second = transaction.TransactionManager(), transaction.TransactionManager()
+            one = db.open(transaction_manager=first)
+            one.root()["crontab"] = Crontab()
+            one.root()["crontab"].running["a-job"] = START
+            first.commit()
+            two = db.open(transaction_manager=second)
+            two.root()["crontab"].running["b-job"] = START  # claim b
+            one.root()["crontab"].running["a-job"] = None  # release a
+            first.commit()
+            second.commit()  # a ConflictError here would lose the claim
+            first.begin()
+            self.assertEqual(dict(one.root()["crontab"].running), {"a-job": None, "b-job": START})
+        finally:
+            db.close()
