@@ -94,7 +94,8 @@ class TestJobList(PanelTestCase):
 
 
 class TestHistory(PanelTestCase):
-    def test_history_lists_runs_newest_first_with_traceback(self):
+    def fail_then_succeed(self):
+        """Job 'flaky': one failed run, then one successful run."""
         self.add("flaky", runner="test.fail", title="Flaky")
         setSite(self.portal)
         api.run_now("flaky")
@@ -102,6 +103,9 @@ class TestHistory(PanelTestCase):
         api.update_job("flaky", runner="test.record")
         api.run_now("flaky")
         self.tick()
+
+    def test_history_lists_runs_newest_first_with_traceback(self):
+        self.fail_then_succeed()
         browser = self.browser()
         browser.open(self.portal_url + "/@@crontab-history?job=flaky")
         runs = re.findall(r'<tr class="crontab-run crontab-run-(\w+)"', browser.contents)
@@ -127,13 +131,7 @@ class TestHistory(PanelTestCase):
         self.assertIn("&lt;img src=x onerror=alert(2)&gt;", browser.contents)
 
     def test_status_filter_shows_only_that_status(self):
-        self.add("flaky", runner="test.fail", title="Flaky")
-        setSite(self.portal)
-        api.run_now("flaky")
-        self.tick()
-        api.update_job("flaky", runner="test.record")
-        api.run_now("flaky")
-        self.tick()
+        self.fail_then_succeed()
         browser = self.browser()
         browser.open(self.portal_url + "/@@crontab-history?job=flaky&status=failure")
         runs = re.findall(r'<tr class="crontab-run crontab-run-(\w+)"', browser.contents)
