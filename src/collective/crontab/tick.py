@@ -367,6 +367,7 @@ def _record(crontab, job, slot, outcome, summary, lease=None):
             state.lease = None
             if crontab.running.get(job.id) == lease["expires"]:
                 crontab.running[job.id] = None
+        return True
 
     if _write(record, attempts=RECORD_RETRIES) is None:
         logger.error("Cron job '%s': the run of %s (%s) could not be recorded after %d "
