@@ -63,7 +63,12 @@ def idle_schedules(count, now):
     """``count`` varied cron expressions none of which is due within two
     hours of ``now`` (UTC): the benchmark takes minutes."""
     hours = [h for h in range(24) if (h - now.hour) % 24 not in (0, 1, 2)]
-    shapes = ("{m} {h} * * *", "{m} {h} * * 1-5", "{m} {h} {d} * *", "{m} {h},{h2} * * 0,6")
+    shapes = (
+        "{m} {h} * * *",
+        "{m} {h} * * 1-5",
+        "{m} {h} {d} * *",
+        "{m} {h},{h2} * * 0,6",
+    )
     for i in range(count):
         h = hours[i % len(hours)]
         h2 = hours[(i + 7) % len(hours)]
@@ -72,8 +77,8 @@ def idle_schedules(count, now):
 
 class Bench:
     def __init__(self, home, password):
-        from Zope2.Startup.run import make_wsgi_app
         from zope.configuration import xmlconfig
+        from Zope2.Startup.run import make_wsgi_app
 
         import bench
 
@@ -108,7 +113,9 @@ class Bench:
         }
         status = []
         start = time.perf_counter()
-        body = b"".join(self.app(environ, lambda s, headers, exc_info=None: status.append(s)))
+        body = b"".join(
+            self.app(environ, lambda s, headers, exc_info=None: status.append(s))
+        )
         elapsed = time.perf_counter() - start
         return elapsed, int(status[0].split()[0]), body
 
@@ -153,8 +160,13 @@ class Bench:
         with self.site(site_id):
             for i, schedule in enumerate(schedules):
                 job_id = "job-%05d" % i
-                values = dict(title="Job %d" % i, runner="bench.noop", schedule=schedule,
-                              timezone="UTC", owner="admin")
+                values = {
+                    "title": "Job %d" % i,
+                    "runner": "bench.noop",
+                    "schedule": schedule,
+                    "timezone": "UTC",
+                    "owner": "admin",
+                }
                 registry_jobs.write_job(job_id, registry_jobs.validate(job_id, values))
                 if i % 1000 == 999:
                     transaction.commit()
@@ -167,10 +179,12 @@ class Bench:
         of second/first per round and the median times (ms)."""
         times = ([], [])
         for round_ in range(rounds):
-            order = ((0, first), (1, second)) if round_ % 2 else ((1, second), (0, first))
+            order = (
+                ((0, first), (1, second)) if round_ % 2 else ((1, second), (0, first))
+            )
             for index, path in order:
                 times[index].append(self.get_ok(path)[0])
-        ratios = [b / a for a, b in zip(*times)]
+        ratios = [b / a for a, b in zip(*times, strict=False)]
         return median(ratios), median(times[0]) * 1000, median(times[1]) * 1000
 
     # -- the figures -----------------------------------------------------
@@ -188,8 +202,8 @@ class Bench:
         self.add_jobs("due", ["* * * * *"] * 100)
         step("first tick of each site (arms every job)")
         for site_id in ("s10", "s1k", "s10k"):
-            elapsed, body = self.get_ok("/%s/@@crontab-tick" % site_id)
-            self.details["first_tick_seconds_%s" % site_id] = round(elapsed, 2)
+            elapsed, _body = self.get_ok(f"/{site_id}/@@crontab-tick")
+            self.details[f"first_tick_seconds_{site_id}"] = round(elapsed, 2)
             with self.site(site_id) as site:
                 naive.arm(site, utcnow())
         self.idle()
@@ -201,24 +215,30 @@ class Bench:
         return self.results
 
     def step(self, text):
-        print("%7.1fs  %s" % (time.perf_counter() - STARTED, text), flush=True)
+        print(f"{time.perf_counter() - STARTED:7.1f}s  {text}", flush=True)
 
     def idle(self):
-        for site_id, key in (("s1k", "idle_tick_ratio_1000"), ("s10k", "idle_tick_ratio_10000")):
+        for site_id, key in (
+            ("s1k", "idle_tick_ratio_1000"),
+            ("s10k", "idle_tick_ratio_10000"),
+        ):
             self.step("idle tick vs empty view, %s, %d rounds" % (site_id, ROUNDS))
-            tick_path = "/%s/@@crontab-tick" % site_id
-            empty_path = "/%s/@@crontab-bench-empty" % site_id
+            tick_path = f"/{site_id}/@@crontab-tick"
+            empty_path = f"/{site_id}/@@crontab-bench-empty"
             for _ in range(3):
                 self.get_ok(tick_path)
                 self.get_ok(empty_path)
             ratio, empty_ms, tick_ms = self.paired(empty_path, tick_path, ROUNDS)
             self.results[key] = round(ratio, 2)
-            self.details["%s_ms" % key] = {"empty view": round(empty_ms, 2), "tick": round(tick_ms, 2)}
+            self.details[f"{key}_ms"] = {
+                "empty view": round(empty_ms, 2),
+                "tick": round(tick_ms, 2),
+            }
             if PROFILE:
                 for name, path in (("tick", tick_path), ("empty", empty_path)):
                     profile = cProfile.Profile()
                     profile.runcall(lambda: [self.get_ok(path) for _ in range(ROUNDS)])
-                    profile.dump_stats("%s-%s-%s.prof" % (PROFILE, site_id, name))
+                    profile.dump_stats(f"{PROFILE}-{site_id}-{name}.prof")
 
     def naive(self):
         self.step("naive tick vs our tick, 10,000 jobs, %d rounds" % NAIVE_ROUNDS)
@@ -226,10 +246,13 @@ class Bench:
         theirs = "/s10k/@@crontab-bench-naive-tick"
         body = json.loads(self.get_ok(theirs)[1])
         if body["ran"]:
-            raise RuntimeError("the naive tick ran jobs: %s" % body["ran"][:5])
+            raise RuntimeError("the naive tick ran jobs: {}".format(body["ran"][:5]))
         ratio, ours_ms, naive_ms = self.paired(ours, theirs, NAIVE_ROUNDS)
         self.results["naive_speedup_10000"] = round(ratio, 1)
-        self.details["naive_speedup_10000_ms"] = {"tick": round(ours_ms, 2), "naive tick": round(naive_ms, 1)}
+        self.details["naive_speedup_10000_ms"] = {
+            "tick": round(ours_ms, 2),
+            "naive tick": round(naive_ms, 1),
+        }
 
     def idle_bytes(self):
         self.step("bytes appended by idle ticks, 10,000 jobs")
@@ -271,9 +294,17 @@ class Bench:
                 state = crontab.state(job_id)
                 for i in range(count):
                     started = t0 - timedelta(days=30, seconds=count - i)
-                    state.append(count, slot=started, started=started, finished=started,
-                                 duration=0.0, status="success", message="ok %s" % job_id,
-                                 traceback="", client="bench")
+                    state.append(
+                        count,
+                        slot=started,
+                        started=started,
+                        finished=started,
+                        duration=0.0,
+                        status="success",
+                        message=f"ok {job_id}",
+                        traceback="",
+                        client="bench",
+                    )
             transaction.commit()
             storage = site._p_jar.db().storage
             written = {short: [], long_: []}
@@ -287,12 +318,18 @@ class Bench:
                 summary = tick(site, now)
                 (ran,) = summary["ran"]
                 objects = sum(
-                    len(list(txn)) for txn in storage.iterator(before) if txn.tid != before
+                    len(list(txn))
+                    for txn in storage.iterator(before)
+                    if txn.tid != before
                 )
                 written[ran["job"]].append((self.size() - start, objects))
-            counts = {job_id: len(get_crontab(site).state(job_id).runs) for job_id in written}
+            counts = {
+                job_id: len(get_crontab(site).state(job_id).runs) for job_id in written
+            }
             if counts != {short: 10, long_: 10000}:
-                raise RuntimeError("the histories did not stay at their limits: %s" % counts)
+                raise RuntimeError(
+                    f"the histories did not stay at their limits: {counts}"
+                )
         # Means, not medians: the runs that split a bucket are part of the cost.
         short_bytes = mean(size for size, _ in written[short])
         long_bytes = mean(size for size, _ in written[long_])
@@ -302,7 +339,9 @@ class Bench:
         for job_id, count in ((short, 10), (long_, 10000)):
             objects = [number for _, number in written[job_id]]
             self.details["objects_per_run_%d" % count] = {
-                "mean": round(mean(objects), 1), "max": max(objects)}
+                "mean": round(mean(objects), 1),
+                "max": max(objects),
+            }
         self.naive_bytes_per_run(t0 + timedelta(minutes=2 * BYTES_RUNS + 2))
 
     def naive_bytes_per_run(self, now):
@@ -311,8 +350,14 @@ class Bench:
             with self.site("runs") as site:
                 data = naive.log(site)
                 data["runs"][:] = [
-                    {"job": "job-00000", "slot": at, "started": at, "finished": at,
-                     "status": "success", "message": "ok job-00000"}
+                    {
+                        "job": "job-00000",
+                        "slot": at,
+                        "started": at,
+                        "finished": at,
+                        "status": "success",
+                        "message": "ok job-00000",
+                    }
                     for at in (now - timedelta(minutes=i) for i in range(count, 0, -1))
                 ]
                 naive.arm(site, now - timedelta(minutes=1))
@@ -344,14 +389,17 @@ class Bench:
             per_job.append(overhead)
             ratios.append(overhead / empty)
         self.results["per_job_overhead_100_due"] = round(median(per_job) * 1000, 2)
-        self.details["per_job_overhead_100_due_vs_empty_view"] = round(median(ratios), 2)
+        self.details["per_job_overhead_100_due_vs_empty_view"] = round(
+            median(ratios), 2
+        )
 
     def panel(self):
         status = self.get("/s10/" + PANEL)[1]
         if status != 200:
             self.results["panel_ratio"] = None
             self.details["panel_ratio_reason"] = (
-                "%s answered %d: the control panel is not in this build" % (PANEL, status)
+                "%s answered %d: the control panel is not in this build"
+                % (PANEL, status)
             )
             return
         self.step("control panel, 1,000 jobs + 100,000 runs vs 10 jobs")
@@ -362,9 +410,17 @@ class Bench:
                 state = crontab.state(job_id, create=True)
                 for i in range(100):
                     at = started - timedelta(minutes=i)
-                    state.append(100, slot=at, started=at, finished=at, duration=0.1,
-                                 status="success" if i % 7 else "failure",
-                                 message="ok %s" % job_id, traceback="", client="bench")
+                    state.append(
+                        100,
+                        slot=at,
+                        started=at,
+                        finished=at,
+                        duration=0.1,
+                        status="success" if i % 7 else "failure",
+                        message=f"ok {job_id}",
+                        traceback="",
+                        client="bench",
+                    )
                 if number % 100 == 99:
                     transaction.commit()
         small, big = "/s10/" + PANEL, "/s1k/" + PANEL
@@ -375,12 +431,15 @@ class Bench:
             self.get_ok(path)
         ratio, small_ms, big_ms = self.paired(small, big, ROUNDS)
         self.results["panel_ratio"] = round(ratio, 2)
-        self.details["panel_ratio_ms"] = {"10 jobs": round(small_ms, 1), "1,000 jobs": round(big_ms, 1)}
+        self.details["panel_ratio_ms"] = {
+            "10 jobs": round(small_ms, 1),
+            "1,000 jobs": round(big_ms, 1),
+        }
         if PROFILE:
             for name, path in (("s10", small), ("s1k", big)):
                 profile = cProfile.Profile()
                 profile.runcall(lambda: [self.get_ok(path) for _ in range(ROUNDS)])
-                profile.dump_stats("%s-%s-panel.prof" % (PROFILE, name))
+                profile.dump_stats(f"{PROFILE}-{name}-panel.prof")
 
 
 def machine(load):
@@ -417,12 +476,17 @@ def table(results):
     for key, label in ROWS:
         value = results.get(key)
         op, limit = TARGETS.get(key, ("", None))
-        target = "%s %s" % (op, limit) if limit is not None else "report"
+        target = f"{op} {limit}" if limit is not None else "report"
         if value is None or limit is None:
             verdict = "" if limit is None else "not measured"
         else:
-            verdict = "ok" if (value <= limit if op == "<=" else value >= limit) else "MISSED"
-        lines.append("%-46s %10s  %-8s %s" % (label, "null" if value is None else value, target, verdict))
+            verdict = (
+                "ok" if (value <= limit if op == "<=" else value >= limit) else "MISSED"
+            )
+        lines.append(
+            "%-46s %10s  %-8s %s"
+            % (label, "null" if value is None else value, target, verdict)
+        )
     return "\n".join(lines)
 
 
@@ -434,7 +498,7 @@ def main():
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="crontab-bench-") as tmp:
         home = write_instance(Path(tmp) / "instance", port=55400)
-        print("Building a Plone site in %s ..." % home, flush=True)
+        print(f"Building a Plone site in {home} ...", flush=True)
         password = create_site(home, "s10")
         bench = Bench(home, password)
         results = bench.run()
@@ -451,8 +515,12 @@ def main():
     print(table(results))
     print()
     for key, value in details.items():
-        print("  %s: %s" % (key, value))
-    print("\nMeasured %s on %s; written to %s" % (output["measured_at"], output["machine"], RESULTS))
+        print(f"  {key}: {value}")
+    print(
+        "\nMeasured {} on {}; written to {}".format(
+            output["measured_at"], output["machine"], RESULTS
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from croniter import croniter
 from datetime import datetime
 from persistent.list import PersistentList
 from persistent.mapping import PersistentMapping
+from zoneinfo import ZoneInfo
 from zope.annotation.interfaces import IAnnotations
 from zope.component import queryUtility
-from zoneinfo import ZoneInfo
 
 
 KEY = "collective.crontab.bench.naive"
@@ -64,10 +64,14 @@ def tick(site, now=None):
             status = "success"
         except Exception as error:
             status, message = "failure", str(error)
-        data["runs"].append(
-            {"job": job.id, "slot": now, "started": started, "finished": utcnow(),
-             "status": status, "message": message}
-        )
+        data["runs"].append({
+            "job": job.id,
+            "slot": now,
+            "started": started,
+            "finished": utcnow(),
+            "status": status,
+            "message": message,
+        })
         data["last"][job.id] = now
         ran.append(job.id)
     return {"now": now.isoformat(), "ran": ran}

@@ -48,7 +48,7 @@ class NoopRunner:
     def __call__(self, site, job):
         start = time.perf_counter()
         self.calls += 1
-        message = "ok %s" % job.id
+        message = f"ok {job.id}"
         self.elapsed += time.perf_counter() - start
         return message
 

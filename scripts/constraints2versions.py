@@ -1,6 +1,6 @@
 """Write buildout's versions.cfg from the pip constraints: one set of pins.
 
-    python scripts/constraints2versions.py constraints.txt > versions.cfg
+python scripts/constraints2versions.py constraints.txt > versions.cfg
 """
 
 import re
@@ -16,7 +16,7 @@ def versions(lines):
     for line in lines:
         match = PIN.match(line.strip())
         if match and match.group(1).lower() != "collective.crontab":
-            yield "%s = %s" % match.groups()
+            yield "{} = {}".format(*match.groups())
 
 
 if __name__ == "__main__":

@@ -21,6 +21,5 @@ class RunResult:
     def __post_init__(self):
         if self.status not in ("success", "warning"):
             raise ValueError(
-                "RunResult status must be 'success' or 'warning', not %r"
-                % (self.status,)
+                f"RunResult status must be 'success' or 'warning', not {self.status!r}"
             )

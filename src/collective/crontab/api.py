@@ -38,7 +38,7 @@ HEALTHY_WITHIN = 300
 def _site(permission):
     site = getSite()
     if not getSecurityManager().checkPermission(permission, site):
-        raise Unauthorized("You may not %s in this site" % _VERBS[permission])
+        raise Unauthorized(f"You may not {_VERBS[permission]} in this site")
     if get_crontab(site) is None:
         raise engine.NotInstalled("collective.crontab is not installed in this site")
     return site
@@ -50,7 +50,7 @@ _VERBS = {ManageJobs: "manage cron jobs", RunTick: "run the cron tick"}
 def _existing(job_id):
     job = read_job(job_id)
     if job is None:
-        raise KeyError("There is no cron job '%s'" % job_id)
+        raise KeyError(f"There is no cron job '{job_id}'")
     return job
 
 
@@ -68,7 +68,9 @@ def _as_dict(site, job, now=None):
         except JobError as error:
             data["error"] = str(error)
     data["last_run"] = state.last_run if state is not None else None
-    data["last_status"] = (state.last_run or {}).get("status") if state is not None else None
+    data["last_status"] = (
+        (state.last_run or {}).get("status") if state is not None else None
+    )
     data["running"] = dict(state.lease) if state is not None and state.lease else None
     data["queued"] = job.id in get_crontab(site).queue
     return data
@@ -81,11 +83,11 @@ def _owner(site, job_id, fields):
     if requested and requested != user_id:
         if not user.has_role("Manager", site):
             raise Unauthorized(
-                "Cron job '%s': only a Manager may make a job run as another "
-                "user ('%s')" % (job_id, requested)
+                f"Cron job '{job_id}': only a Manager may make a job run as another "
+                f"user ('{requested}')"
             )
         if engine.find_user(site, requested) is None:
-            raise JobError(job_id, {"owner": "user '%s' does not exist" % requested})
+            raise JobError(job_id, {"owner": f"user '{requested}' does not exist"})
         return requested
     return user_id
 

@@ -32,7 +32,9 @@ def parser():
         prog="crontab-ctl",
         description="Manage the cron jobs of a Plone site with collective.crontab.",
     )
-    parser.add_argument("-C", "--zope-conf", required=True, help="the instance's zope.conf")
+    parser.add_argument(
+        "-C", "--zope-conf", required=True, help="the instance's zope.conf"
+    )
     parser.add_argument("--site", help="id of the Plone site (default: the only one)")
     parser.add_argument("--user", help="Manager user of the Zope root to act as")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -60,10 +62,10 @@ def main(argv=None):
         _enter(app, args.site, args.user)
         return COMMANDS[args.command](args)
     except CommandError as error:
-        print("crontab-ctl: %s" % error, file=sys.stderr)
+        print(f"crontab-ctl: {error}", file=sys.stderr)
         return USAGE
     except KeyError as error:
-        print("crontab-ctl: %s" % error.args[0], file=sys.stderr)
+        print(f"crontab-ctl: {error.args[0]}", file=sys.stderr)
         return USAGE
     finally:
         if app is not None:
@@ -78,7 +80,7 @@ def _open(zope_conf):
     try:
         make_wsgi_app({}, zope_conf)
     except (OSError, SystemExit) as error:
-        raise CommandError("cannot start Zope with %s: %s" % (zope_conf, error))
+        raise CommandError(f"cannot start Zope with {zope_conf}: {error}")
     return Zope2.app()
 
 
@@ -93,19 +95,27 @@ def _enter(app, site_id, user_id):
     sites = [obj.getId() for obj in app.objectValues() if isinstance(obj, PloneSite)]
     if site_id is None:
         if len(sites) != 1:
-            raise CommandError("name the site with --site (found: %s)" % (", ".join(sites) or "none"))
+            raise CommandError(
+                "name the site with --site (found: %s)" % (", ".join(sites) or "none")
+            )
         site_id = sites[0]
     if site_id not in sites:
-        raise CommandError("there is no Plone site '%s' (found: %s)" % (site_id, ", ".join(sites)))
+        raise CommandError(
+            "there is no Plone site '{}' (found: {})".format(site_id, ", ".join(sites))
+        )
     users = app.acl_users
     for candidate in (user_id,) if user_id else DEFAULT_USERS:
         user = users.getUserById(candidate)
         if user is not None:
             break
     else:
-        raise CommandError("no user %s in the Zope root" % " or ".join((user_id,) if user_id else DEFAULT_USERS))
+        raise CommandError(
+            "no user {} in the Zope root".format(
+                " or ".join((user_id,) if user_id else DEFAULT_USERS)
+            )
+        )
     if "Manager" not in user.getRoles():
-        raise CommandError("user '%s' is not a Manager of the Zope root" % user.getId())
+        raise CommandError(f"user '{user.getId()}' is not a Manager of the Zope root")
     site = app[site_id]
     request = app.REQUEST
     request["PARENTS"] = [site, app]
@@ -135,7 +145,13 @@ def list_jobs(args):
         ))
     widths = [max(len(row[column]) for row in rows) for column in range(5)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5])
+        print(
+            "  ".join(
+                cell.ljust(width) for cell, width in zip(row, widths, strict=False)
+            )
+            + "  "
+            + row[5]
+        )
     return OK
 
 
@@ -143,15 +159,43 @@ def show(args):
     from collective.crontab import api
 
     job = api.get_job(args.job_id)
-    for name in ("id", "title", "runner", "schedule", "enabled", "timezone",
-                 "effective_timezone", "arguments", "catch_up", "owner",
-                 "max_runtime", "history", "notify", "notify_recovery",
-                 "ping_url", "next_run", "last_status", "running", "queued"):
-        print("%-19s %s" % (name + ":", _when(job[name]) if name == "next_run" else job[name]))
+    for name in (
+        "id",
+        "title",
+        "runner",
+        "schedule",
+        "enabled",
+        "timezone",
+        "effective_timezone",
+        "arguments",
+        "catch_up",
+        "owner",
+        "max_runtime",
+        "history",
+        "notify",
+        "notify_recovery",
+        "ping_url",
+        "next_run",
+        "last_status",
+        "running",
+        "queued",
+    ):
+        print(
+            "%-19s %s"
+            % (name + ":", _when(job[name]) if name == "next_run" else job[name])
+        )
     last = job["last_run"]
     if last:
-        print("%-19s %s %s (%.1fs) %s" % ("last_run:", _when(last["started"]), last["status"],
-                                          last["duration"], last["message"].splitlines()[0] if last["message"] else ""))
+        print(
+            "%-19s %s %s (%.1fs) %s"
+            % (
+                "last_run:",
+                _when(last["started"]),
+                last["status"],
+                last["duration"],
+                last["message"].splitlines()[0] if last["message"] else "",
+            )
+        )
     return OK
 
 
@@ -160,11 +204,14 @@ def run(args):
 
     summary = api.run_now(args.job_id, immediately=True)
     if not summary["ran"]:
-        print("%s did not run: a run of it is still going; it is queued for the "
-              "next tick" % args.job_id, file=sys.stderr)
+        print(
+            f"{args.job_id} did not run: a run of it is still going; it is queued for the "
+            "next tick",
+            file=sys.stderr,
+        )
         return FAILED
     latest = api.history(args.job_id, limit=1)[0]
-    print("%s: %s in %.1fs" % (args.job_id, latest["status"], latest["duration"]))
+    print("{}: {} in {:.1f}s".format(args.job_id, latest["status"], latest["duration"]))
     if latest["message"]:
         print(latest["message"])
     if latest["traceback"]:
@@ -191,7 +238,7 @@ def set_enabled(enabled):
         api.get_job(args.job_id)  # checks the permission and the id
         write_job(args.job_id, {"enabled": enabled})
         transaction.commit()
-        print("%s %s" % (args.job_id, "enabled" if enabled else "disabled"))
+        print("{} {}".format(args.job_id, "enabled" if enabled else "disabled"))
         return OK
 
     return command
@@ -202,8 +249,16 @@ def history(args):
 
     for entry in api.history(args.job_id, limit=args.limit):
         message = entry["message"].splitlines()[0] if entry["message"] else ""
-        print("%s  %-9s %7.1fs  %s  %s" % (_when(entry["started"]), entry["status"],
-                                           entry["duration"], entry["client"], message))
+        print(
+            "%s  %-9s %7.1fs  %s  %s"
+            % (
+                _when(entry["started"]),
+                entry["status"],
+                entry["duration"],
+                entry["client"],
+                message,
+            )
+        )
     return OK
 
 

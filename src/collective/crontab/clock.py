@@ -24,9 +24,9 @@ from io import BytesIO
 from urllib.parse import urlsplit
 from zope.globalrequest import getRequest
 from ZPublisher.BaseRequest import UNSPECIFIED_ROLES
+from ZPublisher.httpexceptions import HTTPExceptionHandler
 from ZPublisher.HTTPRequest import WSGIRequest
 from ZPublisher.HTTPResponse import WSGIResponse
-from ZPublisher.httpexceptions import HTTPExceptionHandler
 from ZPublisher.WSGIPublisher import publish_module
 
 import logging
@@ -72,7 +72,7 @@ def method(value):
     if not value.startswith("/"):
         raise ValueError(
             "clock-server method must be a path from the Zope root, "
-            "starting with '/', not %r" % value
+            f"starting with '/', not {value!r}"
         )
     return value
 
@@ -84,7 +84,7 @@ def period(value):
         seconds = None
     if seconds is None or not seconds > 0:
         raise ValueError(
-            "clock-server period must be a positive number of seconds, not %r" % value
+            f"clock-server period must be a positive number of seconds, not {value!r}"
         )
     return int(seconds) if seconds.is_integer() else seconds
 
@@ -93,7 +93,7 @@ def clock_server(section):
     """ZConfig datatype of the <clock-server> section."""
     if section.password and not section.user:
         raise ValueError(
-            'clock-server "%s": a password needs a user' % section.getSectionName()
+            f'clock-server "{section.getSectionName()}": a password needs a user'
         )
     return ClockServer(
         name=section.getSectionName(),
@@ -150,9 +150,7 @@ class ClockRequest(WSGIRequest):
                 self["AUTHENTICATED_USER"] = user
                 return True
         self._orig_env[REFUSAL_KEY] = (
-            'user "%s" may not call it' % name
-            if found
-            else 'user "%s" not found' % name
+            f'user "{name}" may not call it' if found else f'user "{name}" not found'
         )
         return False
 
@@ -184,7 +182,7 @@ class Clock(threading.Thread):
     """The thread of one <clock-server> section."""
 
     def __init__(self, config, clock=time.time):
-        super().__init__(name="clock-server %s" % config.name, daemon=True)
+        super().__init__(name=f"clock-server {config.name}", daemon=True)
         self.config = config
         self.clock = clock
         self.stopping = threading.Event()
@@ -192,11 +190,7 @@ class Clock(threading.Thread):
 
     def describe(self):
         user = self.config.user or "Anonymous"
-        return 'Clock server for "%s" started (user: %s, period: %s)' % (
-            self.config.method,
-            user,
-            self.config.period,
-        )
+        return f'Clock server for "{self.config.method}" started (user: {user}, period: {self.config.period})'
 
     def run(self):
         logger.info(self.describe())
@@ -260,7 +254,7 @@ class Clock(threading.Thread):
                 'Clock "%s" failed: %s%s',
                 self.config.method,
                 status,
-                " (%s)" % refusal if refusal else "",
+                f" ({refusal})" if refusal else "",
             )
         return status
 
@@ -292,7 +286,7 @@ class Clock(threading.Thread):
             "wsgi.run_once": False,
         }
         if config.user and config.password:
-            token = b64encode(("%s:%s" % (config.user, config.password)).encode())
+            token = b64encode((f"{config.user}:{config.password}").encode())
             environ["HTTP_AUTHORIZATION"] = "Basic " + token.decode()
         elif config.user:
             environ[USER_KEY] = config.user
@@ -311,7 +305,10 @@ def publish(environ):
 
     factories = {}
     if USER_KEY in environ:
-        factories = dict(_request_factory=ClockRequest, _response_factory=ClockResponse)
+        factories = {
+            "_request_factory": ClockRequest,
+            "_response_factory": ClockResponse,
+        }
     app = HTTPExceptionHandler(partial(publish_module, **factories))
     result = app(environ, start_response)
     try:

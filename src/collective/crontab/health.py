@@ -96,8 +96,10 @@ def _lateness(job, state, now):
     if since is None:
         entry["due"] = last_slot
         entry["message"] = (
-            "Cron job '%s' is failing: none of its last runs succeeded "
-            "(last run for %s: %s)" % (job.id, _text(last_slot), entry["last_status"])
+            "Cron job '{}' is failing: none of its last runs succeeded "
+            "(last run for {}: {})".format(
+                job.id, _text(last_slot), entry["last_status"]
+            )
         )
         return entry
     due = cron.next_after(since)
@@ -105,8 +107,8 @@ def _lateness(job, state, now):
         return None
     entry["due"] = due
     entry["message"] = (
-        "Cron job '%s' is late: no successful run since its slot at %s "
-        "(last run: %s)" % (job.id, _text(due), entry["last_status"] or "none")
+        "Cron job '{}' is late: no successful run since its slot at {} "
+        "(last run: {})".format(job.id, _text(due), entry["last_status"] or "none")
     )
     return entry
 

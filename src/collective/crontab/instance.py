@@ -168,12 +168,14 @@ def write_instance(
             storage=storage,
             imports=imports,
             clocks=clocks,
-            client=client or "%s:%s" % (host, port),
+            client=client or f"{host}:{port}",
         )
     )
-    (home / "etc" / "zope.ini").write_text(ZOPE_INI.format(home=home, host=host, port=port))
+    (home / "etc" / "zope.ini").write_text(
+        ZOPE_INI.format(home=home, host=host, port=port)
+    )
     includes = "".join(
-        '  <include package="%s" file="%s" />\n' % tuple(name.split(":"))
+        '  <include package="{}" file="{}" />\n'.format(*tuple(name.split(":")))
         for name in zcml
     )
     (home / "etc" / "site.zcml").write_text(SITE_ZCML.format(includes=includes))
@@ -205,10 +207,10 @@ def create_site(home, site_id="Plone", demo_job=False, password=None):
 
 def _create_site_in_zconsole(app, site_id, demo_job):
     """Runs inside ``zconsole run``: ``app`` is the Zope root."""
+    from AccessControl.SecurityManagement import newSecurityManager
     from collective.crontab import api
     from Products.CMFPlone.factory import addPloneSite
     from zope.component.hooks import setSite
-    from AccessControl.SecurityManagement import newSecurityManager
 
     import transaction
 
@@ -277,7 +279,7 @@ def main(argv=None):
             password = create_site(home, args.site, args.demo_job)
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
-        print("Admin login: admin / %s (stored in %s)" % (password, password_file))
+        print(f"Admin login: admin / {password} (stored in {password_file})")
 
 
 if __name__ == "__main__":

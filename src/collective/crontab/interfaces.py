@@ -173,12 +173,10 @@ class ICronJobForm(ICronJob):
     catch_up = schema.Choice(
         title=ICronJob["catch_up"].title,
         description=ICronJob["catch_up"].description,
-        vocabulary=SimpleVocabulary(
-            [
-                SimpleTerm("skip", "skip", _("Skip them")),
-                SimpleTerm("once", "once", _("Run once to catch up")),
-            ]
-        ),
+        vocabulary=SimpleVocabulary([
+            SimpleTerm("skip", "skip", _("Skip them")),
+            SimpleTerm("once", "once", _("Run once to catch up")),
+        ]),
         default="skip",
         required=True,
     )

@@ -38,8 +38,8 @@ class JobError(ValueError):
     def __init__(self, job_id, errors):
         self.job_id = job_id
         self.errors = dict(errors)
-        details = "; ".join("%s: %s" % item for item in self.errors.items())
-        super().__init__("Cron job '%s': %s" % (job_id, details))
+        details = "; ".join("{}: {}".format(*item) for item in self.errors.items())
+        super().__init__(f"Cron job '{job_id}': {details}")
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _registry():
 
 
 def _prefix(job_id):
-    return "%s/%s." % (JOBS_PREFIX, job_id)
+    return f"{JOBS_PREFIX}/{job_id}."
 
 
 def site_timezone():
@@ -143,8 +143,8 @@ def validate(job_id, values, check_runner=True):
         raise JobError(
             job_id,
             {
-                "id": "'%s' must start with a letter and contain only letters, "
-                "digits, '-' and '_' (at most 64)" % (job_id,)
+                "id": f"'{job_id}' must start with a letter and contain only letters, "
+                "digits, '-' and '_' (at most 64)"
             },
         )
     unknown = set(values) - set(FIELDS)
@@ -173,7 +173,7 @@ def validate(job_id, values, check_runner=True):
         if name == "ping_url" and isinstance(value, str):
             value = value.strip()
             if value and not PING_URL.match(value):
-                errors[name] = "%r must be an http:// or https:// URL" % value
+                errors[name] = f"{value!r} must be an http:// or https:// URL"
                 continue
         try:
             schema_field.bind(None).validate(value)
@@ -194,7 +194,9 @@ def validate(job_id, values, check_runner=True):
             errors["timezone"] = str(error)
     if check_runner and cleaned.get("runner"):
         if queryUtility(ICronRunner, name=cleaned["runner"]) is None:
-            errors["runner"] = "'%s' is not a registered runner" % cleaned["runner"]
+            errors["runner"] = "'{}' is not a registered runner".format(
+                cleaned["runner"]
+            )
     if errors:
         raise JobError(job_id, errors)
     return cleaned
@@ -202,27 +204,27 @@ def validate(job_id, values, check_runner=True):
 
 def _check_arguments(value):
     if not isinstance(value, dict):
-        return "must be a mapping of text to text, not %s" % type(value).__name__
+        return f"must be a mapping of text to text, not {type(value).__name__}"
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str):
-            return "'%s' must map text to text (got %s)" % (key, type(item).__name__)
+            return f"'{key}' must map text to text (got {type(item).__name__})"
         if len(key) > 200 or len(item) > MAX_ARGUMENT_LENGTH:
-            return "'%s' is too long" % key[:50]
+            return f"'{key[:50]}' is too long"
     return None
 
 
 def _check_notify(value):
     if not isinstance(value, (list, tuple)):
-        return "must be a list of e-mail addresses, not %s" % type(value).__name__
+        return f"must be a list of e-mail addresses, not {type(value).__name__}"
     for address in value:
         if not isinstance(address, str) or not EMAIL.match(address.strip()):
-            return "%r is not an e-mail address" % (address,)
+            return f"{address!r} is not an e-mail address"
     return None
 
 
 def _describe(error, value):
     doc = error.doc() if hasattr(error, "doc") else str(error)
-    return "%r: %s" % (value, doc)
+    return f"{value!r}: {doc}"
 
 
 def write_job(job_id, values):

@@ -13,7 +13,6 @@ conflict and appending a run writes a bounded number of bytes:
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
-from datetime import datetime
 from datetime import timedelta
 from persistent import Persistent
 from zope.annotation.interfaces import IAnnotations
@@ -100,7 +99,7 @@ class JobState(Persistent):
             int(values["started"].timestamp()),  # whole seconds: 4 bytes fewer each
             values["duration"],
         )
-        self.recent = ((entry,) + tuple(self.recent))[:RECENT]
+        self.recent = ((entry, *tuple(self.recent)))[:RECENT]
         return run
 
     def history(self, limit=None, start=0, status=None):

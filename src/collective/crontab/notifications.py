@@ -57,7 +57,10 @@ def _message(site, job, run, failed):
     if not sender:
         logger.warning(
             "Cron job '%s': no mail sent to %s, the site has no e-mail sender "
-            "address (Site Setup > Mail)", job.id, ", ".join(job.notify))
+            "address (Site Setup > Mail)",
+            job.id,
+            ", ".join(job.notify),
+        )
         return None
     language = registry.get("plone.default_language") or "en"
     mapping = {
@@ -85,9 +88,13 @@ def _message(site, job, run, failed):
         )
     parts = [translate(intro, target_language=language)]
     if run.message:
-        parts.append(translate(_("Message:"), target_language=language) + "\n" + run.message)
+        parts.append(
+            translate(_("Message:"), target_language=language) + "\n" + run.message
+        )
     if run.traceback:
-        parts.append(translate(_("Traceback:"), target_language=language) + "\n" + run.traceback)
+        parts.append(
+            translate(_("Traceback:"), target_language=language) + "\n" + run.traceback
+        )
     parts.append(site.absolute_url() + "/@@crontab-controlpanel")
     message = EmailMessage()
     message["Subject"] = translate(subject, target_language=language)

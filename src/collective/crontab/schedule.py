@@ -18,7 +18,7 @@ from croniter import CroniterBadDateError
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
+from datetime import UTC
 from functools import lru_cache
 from zoneinfo import available_timezones
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfoNotFoundError
 import re
 
 
-UTC = timezone.utc
+UTC = UTC
 ALIASES = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -54,21 +54,22 @@ class ScheduleError(ValueError):
 def normalize(expression):
     """Return the five-field form of ``expression`` or raise ScheduleError."""
     if not isinstance(expression, str):
-        raise ScheduleError("must be text, not %s" % type(expression).__name__)
+        raise ScheduleError(f"must be text, not {type(expression).__name__}")
     text = expression.strip()
     if not text:
         raise ScheduleError("is empty")
     if len(text) > MAX_LENGTH:
         raise ScheduleError("is longer than %d characters" % MAX_LENGTH)
     if not text.isascii():
-        raise ScheduleError("'%s' may only contain ASCII characters" % text)
+        raise ScheduleError(f"'{text}' may only contain ASCII characters")
     if text.startswith("@"):
         try:
             return ALIASES[text.lower()]
         except KeyError:
             raise ScheduleError(
-                "'%s' is not supported (use one of %s)"
-                % (text, ", ".join(sorted(ALIASES)))
+                "'{}' is not supported (use one of {})".format(
+                    text, ", ".join(sorted(ALIASES))
+                )
             ) from None
     fields = text.split()
     if len(fields) != 5:
@@ -76,37 +77,37 @@ def normalize(expression):
             "'%s' has %d fields; cron expressions have 5 "
             "(minute hour day-of-month month day-of-week)" % (text, len(fields))
         )
-    for name, field in zip(_FIELD_NAMES, fields):
+    for name, field in zip(_FIELD_NAMES, fields, strict=False):
         if not _FIELD.match(field):
-            raise ScheduleError("'%s': the %s field '%s' is malformed" % (text, name, field))
+            raise ScheduleError(f"'{text}': the {name} field '{field}' is malformed")
     normal = " ".join(fields)
     if not croniter.is_valid(normal):
-        raise ScheduleError("'%s': %s" % (text, _explain(fields)))
+        raise ScheduleError(f"'{text}': {_explain(fields)}")
     try:
         croniter(normal, datetime(2000, 1, 1)).get_next(datetime)
     except CroniterBadDateError:
-        raise ScheduleError("'%s' never fires (no such date)" % text) from None
+        raise ScheduleError(f"'{text}' never fires (no such date)") from None
     return normal
 
 
 def _explain(fields):
     """Name the first field croniter rejects, for a precise message."""
-    for index, (name, field) in enumerate(zip(_FIELD_NAMES, fields)):
+    for index, (name, field) in enumerate(zip(_FIELD_NAMES, fields, strict=False)):
         probe = ["*"] * 5
         probe[index] = field
         if not croniter.is_valid(" ".join(probe)):
-            return "the %s field '%s' is out of range or malformed" % (name, field)
+            return f"the {name} field '{field}' is out of range or malformed"
     return "is not a valid cron expression"
 
 
 def validate_timezone(name):
     """Return a ZoneInfo for the IANA ``name`` or raise ScheduleError."""
     if not isinstance(name, str) or not name or name not in _zone_names():
-        raise ScheduleError("'%s' is not a known IANA time zone" % (name,))
+        raise ScheduleError(f"'{name}' is not a known IANA time zone")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError("'%s' is not a known IANA time zone" % name) from None
+        raise ScheduleError(f"'{name}' is not a known IANA time zone") from None
 
 
 @lru_cache(maxsize=1)
@@ -145,7 +146,7 @@ class Schedule:
         self._parsed = croniter(self.expression, datetime(2000, 1, 1))
 
     def __repr__(self):
-        return "<Schedule %r in %s>" % (self.expression, self.tz)
+        return f"<Schedule {self.expression!r} in {self.tz}>"
 
     def next_after(self, after):
         """The first slot strictly after the aware datetime ``after`` (UTC)."""

@@ -17,7 +17,7 @@ import re
 
 #: A job id in a record name (``.../<id>.field``) or a records prefix
 #: (``prefix=".../<id>"``).
-_JOB_RECORD = re.compile(r"%s/([^.\"'\s<>]+)[.\"']" % re.escape(JOBS_PREFIX))
+_JOB_RECORD = re.compile(rf"{re.escape(JOBS_PREFIX)}/([^.\"'\s<>]+)[.\"']")
 
 
 @implementer(INonInstallable)
@@ -62,8 +62,11 @@ def validate_imported_jobs(context):
             validate(job_id, values)
         except JobError as error:
             raise JobError(
-                job_id, {name: "%s (in %s)" % (message, _profile_name(context))
-                         for name, message in error.errors.items()}
+                job_id,
+                {
+                    name: f"{message} (in {_profile_name(context)})"
+                    for name, message in error.errors.items()
+                },
             ) from None
 
 

@@ -6,6 +6,7 @@ from plone.registry.interfaces import IRecordAddedEvent
 from plone.registry.interfaces import IRecordModifiedEvent
 from zope.component.hooks import getSite
 
+
 #: Changing these fields re-arms the job: its next slot is counted from the
 #: next tick, never from a slot in the past.
 REARM = ("schedule", "timezone")

@@ -7,7 +7,6 @@ from plone.app.testing import PLONE_FIXTURE
 from plone.app.testing import PloneSandboxLayer
 from plone.testing.zope import WSGIServer
 
-import collective.crontab
 import os
 
 

@@ -23,7 +23,7 @@ from collective.crontab.schedule import utcnow
 from contextlib import contextmanager
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
+from datetime import UTC
 from heapq import heappop
 from heapq import heappush
 from weakref import WeakKeyDictionary
@@ -41,9 +41,7 @@ import transaction
 
 
 #: Name of this process in the run log (several ZEO clients tick one site).
-CLIENT = os.environ.get(
-    "CRONTAB_CLIENT", "%s:%d" % (socket.gethostname(), os.getpid())
-)
+CLIENT = os.environ.get("CRONTAB_CLIENT", "%s:%d" % (socket.gethostname(), os.getpid()))
 #: Attempts at a transaction that meets ConflictErrors.
 CONFLICT_RETRIES = 3
 #: Attempts at recording a run: a run that happened must not go unlogged.
@@ -52,7 +50,7 @@ RECORD_RETRIES = 10
 clock = utcnow
 _running = threading.local()
 #: The time a job not yet looked at can next be due: it comes first.
-_UNSEEN = datetime.min.replace(tzinfo=timezone.utc)
+_UNSEEN = datetime.min.replace(tzinfo=UTC)
 _caches = WeakKeyDictionary()  # ZODB DB -> {site path: _JobsCache}
 _last_ticks = WeakKeyDictionary()  # ZODB DB -> {crontab oid: (now, client)}
 
@@ -155,7 +153,7 @@ def tick(site, now=None):
     now = now or utcnow()
     crontab = get_crontab(site)
     if crontab is None:
-        raise NotInstalled("collective.crontab is not installed in %s" % site.getId())
+        raise NotInstalled(f"collective.crontab is not installed in {site.getId()}")
     cache = _jobs_cache(site, crontab)
     summary = Summary(now, cache)
     for job_id, expires in list(crontab.running.items()):
@@ -240,23 +238,39 @@ def _claim(crontab, job, now, summary):
             return "lost", plan, None, _holder(state)
         if plan.missed:
             first, deadline = plan.missed
-            _ledger(state, job, first, "missed",
-                    "Missed the slots from %s to %s (more than 5 minutes late); "
-                    "catch-up policy '%s'" % (first.isoformat(), deadline.isoformat(), job.catch_up))
+            _ledger(
+                state,
+                job,
+                first,
+                "missed",
+                f"Missed the slots from {first.isoformat()} to {deadline.isoformat()} (more than 5 minutes late); "
+                f"catch-up policy '{job.catch_up}'",
+            )
         if state.lease is not None:
             if state.lease["expires"] > now:
                 state.last = plan.last
                 for slot in plan.run:
-                    _ledger(state, job, slot, "skipped",
-                            "Not run: the run of %s on %s is still going"
-                            % (state.lease["slot"].isoformat(), state.lease["client"]))
+                    _ledger(
+                        state,
+                        job,
+                        slot,
+                        "skipped",
+                        "Not run: the run of {} on {} is still going".format(
+                            state.lease["slot"].isoformat(), state.lease["client"]
+                        ),
+                    )
                 return "skipped", plan, None, None
             _abandon_lease(crontab, job.id, state, job.history)
         state.last = plan.last
         if not plan.run:
             return "missed", plan, None, None
         expires = now + timedelta(seconds=job.max_runtime)
-        lease = {"slot": plan.run[0], "started": clock(), "client": CLIENT, "expires": expires}
+        lease = {
+            "slot": plan.run[0],
+            "started": clock(),
+            "client": CLIENT,
+            "expires": expires,
+        }
         state.lease = lease
         crontab.running[job.id] = expires
         return "claimed", plan, dict(lease), None
@@ -264,7 +278,11 @@ def _claim(crontab, job, now, summary):
     result, plan, lease, holder = _write(claim) or ("lost", Plan(), None, (None, None))
     if result == "lost":
         winner, slot = holder
-        logger.info("Cron job '%s': lost the race for its due slots to %s", job.id, winner or "another client")
+        logger.info(
+            "Cron job '%s': lost the race for its due slots to %s",
+            job.id,
+            winner or "another client",
+        )
         summary.add("lost", job.id, slot, to=winner)
     elif result == "skipped":
         for slot in plan.run:
@@ -282,8 +300,17 @@ def _holder(state):
 
 def _ledger(state, job, slot, status, message):
     started = clock()
-    state.append(job.history, slot=slot, started=started, finished=started,
-                 duration=0.0, status=status, message=message, traceback="", client=CLIENT)
+    state.append(
+        job.history,
+        slot=slot,
+        started=started,
+        finished=started,
+        duration=0.0,
+        status=status,
+        message=message,
+        traceback="",
+        client=CLIENT,
+    )
 
 
 def _execute(site, job, slot):
@@ -304,10 +331,12 @@ def _attempt(site, job, slot):
         try:
             runner = queryUtility(ICronRunner, name=job.runner)
             if runner is None:
-                raise JobError(job.id, {"runner": "'%s' is not a registered runner" % job.runner})
+                raise JobError(
+                    job.id, {"runner": f"'{job.runner}' is not a registered runner"}
+                )
             with run_as(site, job.owner):
                 result = runner(site, job)
-            transaction.get().note("collective.crontab: %s (%s)" % (job.id, slot.isoformat()))
+            transaction.get().note(f"collective.crontab: {job.id} ({slot.isoformat()})")
             transaction.commit()
             status, message = _outcome(result)
             trace = ""
@@ -320,15 +349,16 @@ def _attempt(site, job, slot):
         except Exception as error:
             transaction.abort()
             status, trace = "failure", traceback.format_exc()
-            message = "%s: %s" % (type(error).__name__, error)
+            message = f"{type(error).__name__}: {error}"
             logger.warning("Cron job '%s' failed: %s", job.id, message)
             break
     finished = clock()
     duration = (finished - started).total_seconds()
     if duration > job.max_runtime and status in ("success", "warning"):
         status = "warning"
-        message = ("%s\n" % message if message else "") + "ran %s, limit %s" % (
-            _span(duration), _span(job.max_runtime))
+        message = (
+            f"{message}\n" if message else ""
+        ) + f"ran {_span(duration)}, limit {_span(job.max_runtime)}"
     notifications.ping(job, status)
     return status, message, trace, started, finished
 
@@ -359,9 +389,17 @@ def _record(crontab, job, slot, outcome, summary, lease=None):
 
     def record():
         state = crontab.state(job.id, create=True)
-        state.append(job.history, slot=slot, started=started, finished=finished,
-                     duration=(finished - started).total_seconds(), status=status,
-                     message=message, traceback=trace, client=CLIENT)
+        state.append(
+            job.history,
+            slot=slot,
+            started=started,
+            finished=finished,
+            duration=(finished - started).total_seconds(),
+            status=status,
+            message=message,
+            traceback=trace,
+            client=CLIENT,
+        )
         notifications.run_recorded(job.id, state)
         if lease is not None and state.lease == lease:
             state.lease = None
@@ -370,9 +408,14 @@ def _record(crontab, job, slot, outcome, summary, lease=None):
         return True
 
     if _write(record, attempts=RECORD_RETRIES) is None:
-        logger.error("Cron job '%s': the run of %s (%s) could not be recorded after %d "
-                     "conflicting attempts; its lease will expire as abandoned",
-                     job.id, slot.isoformat(), status, RECORD_RETRIES)
+        logger.error(
+            "Cron job '%s': the run of %s (%s) could not be recorded after %d "
+            "conflicting attempts; its lease will expire as abandoned",
+            job.id,
+            slot.isoformat(),
+            status,
+            RECORD_RETRIES,
+        )
     summary.add("ran", job.id, slot, status=status, message=message[:200])
 
 
@@ -397,11 +440,18 @@ def _abandon(crontab, cache, job_id, now, summary):
 
 def _abandon_lease(crontab, job_id, state, limit):
     lease = state.lease
-    state.append(limit, slot=lease["slot"], started=lease["started"], finished=lease["expires"],
-                 duration=(lease["expires"] - lease["started"]).total_seconds(),
-                 status="abandoned", traceback="", client=lease["client"],
-                 message="Abandoned: the run started on %s did not finish within its "
-                 "maximum run time; its process probably died" % lease["client"])
+    state.append(
+        limit,
+        slot=lease["slot"],
+        started=lease["started"],
+        finished=lease["expires"],
+        duration=(lease["expires"] - lease["started"]).total_seconds(),
+        status="abandoned",
+        traceback="",
+        client=lease["client"],
+        message="Abandoned: the run started on {} did not finish within its "
+        "maximum run time; its process probably died".format(lease["client"]),
+    )
     notifications.run_recorded(job_id, state)
     state.lease = None
     if job_id in crontab.running:
@@ -421,7 +471,12 @@ def _run_queued(site, crontab, cache, job_id, now, summary):
         if job is None:
             return False
         expires = now + timedelta(seconds=job.max_runtime)
-        state.lease = {"slot": now, "started": clock(), "client": CLIENT, "expires": expires}
+        state.lease = {
+            "slot": now,
+            "started": clock(),
+            "client": CLIENT,
+            "expires": expires,
+        }
         crontab.running[job_id] = expires
         return dict(state.lease)
 
@@ -462,7 +517,7 @@ def run_as(site, user_id):
         return
     user = find_user(site, user_id)
     if user is None:
-        raise LookupError("The job's owner '%s' does not exist" % user_id)
+        raise LookupError(f"The job's owner '{user_id}' does not exist")
     previous = getSecurityManager()
     newSecurityManager(getRequest(), user)
     try:

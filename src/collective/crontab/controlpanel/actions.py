@@ -51,7 +51,9 @@ class RunJob(JobAction):
         if health["healthy"]:
             api.run_now(job["id"])
             expected = max(health["last_tick"] + timedelta(seconds=60), self.now)
-            mapping.update(when=self.local_time(expected), relative=self.relative(expected))
+            mapping.update(
+                when=self.local_time(expected), relative=self.relative(expected)
+            )
             return (
                 _(
                     "Queued ${title}: it runs at the next tick of the clock, "
@@ -72,7 +74,9 @@ class RunJob(JobAction):
                 "warning",
             )
         status = ran[0]["status"]
-        mapping.update(status=self.translate(STATUS_TITLES[status]), message=ran[0]["message"])
+        mapping.update(
+            status=self.translate(STATUS_TITLES[status]), message=ran[0]["message"]
+        )
         kind = {"success": "info", "warning": "warning"}.get(status, "error")
         return (
             _(
@@ -104,7 +108,9 @@ class ConfirmAction(PanelMixin, BrowserView):
 
     @property
     def question_text(self):
-        return self.translate(Message(self.question, mapping={"title": self.job["title"]}))
+        return self.translate(
+            Message(self.question, mapping={"title": self.job["title"]})
+        )
 
     def done_url(self):
         return self.panel_url
@@ -114,7 +120,9 @@ class DeleteJob(ConfirmAction):
     """@@crontab-delete: remove a job, its state and its history."""
 
     title = _("Delete cron job")
-    question = _("Delete the job ${title} and all of its history? This cannot be undone.")
+    question = _(
+        "Delete the job ${title} and all of its history? This cannot be undone."
+    )
     button = _("Delete job")
 
     def act(self, job):

@@ -40,14 +40,14 @@ class PanelMixin:
 
     @property
     def panel_url(self):
-        return "%s/%s" % (self.site_url, PANEL)
+        return f"{self.site_url}/{PANEL}"
 
     @property
     def overview_url(self):
-        return "%s/@@overview-controlpanel" % self.site_url
+        return f"{self.site_url}/@@overview-controlpanel"
 
     def page_url(self, name, job_id=None, token=False, **params):
-        url = "%s/@@crontab-%s" % (self.site_url, name)
+        url = f"{self.site_url}/@@crontab-{name}"
         if job_id is not None:
             params = dict(job=job_id, **params)
         if params:
@@ -80,18 +80,18 @@ class PanelMixin:
     @property
     def clock_snippet(self):
         return (
-            "%%import collective.crontab\n"
+            "%import collective.crontab\n"
             "<clock-server tick>\n"
-            "  method %s/@@crontab-tick\n"
+            f"  method {self.site_path}/@@crontab-tick\n"
             "  period 60\n"
             "  user crontab-clock\n"
-            "</clock-server>" % self.site_path
+            "</clock-server>"
         )
 
     @property
     def curl_line(self):
         return (
-            "curl --fail -u USER:PASSWORD http://HOST%s/@@crontab-tick" % self.site_path
+            f"curl --fail -u USER:PASSWORD http://HOST{self.site_path}/@@crontab-tick"
         )
 
     def job_or_404(self):
@@ -100,7 +100,7 @@ class PanelMixin:
             return api.get_job(job_id)
         except KeyError:
             raise NotFound(
-                html.escape("There is no cron job '%s'" % job_id, quote=True)
+                html.escape(f"There is no cron job '{job_id}'", quote=True)
             ) from None
 
     def status_message(self, message, kind="info"):
@@ -115,7 +115,7 @@ class PanelMixin:
 
 def format_error(error):
     """A JobError's messages, one line per field."""
-    return "; ".join("%s: %s" % item for item in error.errors.items())
+    return "; ".join("{}: {}".format(*item) for item in error.errors.items())
 
 
 STATUS_FILTER = (

@@ -3,7 +3,7 @@
 from collective.crontab import _
 from collective.crontab.log import STATUS_NAMES
 from datetime import datetime
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 
@@ -31,7 +31,7 @@ def local_time(when, zone):
     if when is None:
         return ""
     local = when.astimezone(ZoneInfo(zone))
-    return "%s %s" % (local.strftime("%Y-%m-%d %H:%M"), local.tzname())
+    return "{} {}".format(local.strftime("%Y-%m-%d %H:%M"), local.tzname())
 
 
 def relative_time(when, now):
@@ -60,8 +60,8 @@ def duration(seconds):
     if seconds is None:
         return ""
     if seconds < 10:
-        return "%.2f s" % seconds
-    seconds = int(round(seconds))
+        return f"{seconds:.2f} s"
+    seconds = round(seconds)
     if seconds < 60:
         return "%d s" % seconds
     minutes, rest = divmod(seconds, 60)
@@ -77,14 +77,12 @@ def strip(recent, zone):
     squares = []
     for code, started, seconds in reversed(tuple(recent)):
         status = STATUS_NAMES.get(code, "failure")
-        when = datetime.fromtimestamp(started, timezone.utc)
-        squares.append(
-            {
-                "status": status,
-                "colour": STATUS_COLOURS[status],
-                "title": STATUS_TITLES[status],
-                "started": local_time(when, zone),
-                "duration": duration(seconds),
-            }
-        )
+        when = datetime.fromtimestamp(started, UTC)
+        squares.append({
+            "status": status,
+            "colour": STATUS_COLOURS[status],
+            "title": STATUS_TITLES[status],
+            "started": local_time(when, zone),
+            "duration": duration(seconds),
+        })
     return squares

@@ -161,7 +161,7 @@ class JobForm(PanelMixin, form.Form):
         for name, message in errors.items():
             widget = self.widgets.get(name)
             if widget is None:
-                unplaced.append("%s: %s" % (name, message))
+                unplaced.append(f"{name}: {message}")
                 continue
             snippet = getMultiAdapter(
                 (Invalid(message), self.request, widget, widget.field, self, content),
@@ -172,7 +172,10 @@ class JobForm(PanelMixin, form.Form):
             self.widgets.errors += (snippet,)
         self.status = self.formErrorsMessage
         if unplaced:
-            self.status = "%s %s" % (self.translate(self.formErrorsMessage), "; ".join(unplaced))
+            self.status = "{} {}".format(
+                self.translate(self.formErrorsMessage),
+                "; ".join(unplaced),
+            )
 
     def save(self, job_id, values):
         raise NotImplementedError
@@ -200,10 +203,14 @@ class JobForm(PanelMixin, form.Form):
     def handle_preview(self, action):
         """Preview the schedule as typed; other fields are not checked yet."""
         schedule = (self.widgets["schedule"].value or "").strip()
-        tokens = [token for token in self.widgets["timezone"].value if token != NO_VALUE]
+        tokens = [
+            token for token in self.widgets["timezone"].value if token != NO_VALUE
+        ]
         zone = tokens[0] if tokens else ""
         if not schedule:
-            self.show_errors({"schedule": self.translate(_("Type a schedule to preview."))})
+            self.show_errors({
+                "schedule": self.translate(_("Type a schedule to preview."))
+            })
             return
         try:
             preview(schedule, zone or self.site_zone, self.now)

@@ -51,7 +51,10 @@ def transitions(zone, now, horizon=HORIZON):
     end = low + horizon
     while low < end:
         high = low + day
-        before, after = low.astimezone(zone).utcoffset(), high.astimezone(zone).utcoffset()
+        before, after = (
+            low.astimezone(zone).utcoffset(),
+            high.astimezone(zone).utcoffset(),
+        )
         if before != after:
             at = _change(zone, low, high)
             wall_before = (at + before).replace(tzinfo=None)

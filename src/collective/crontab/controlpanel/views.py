@@ -102,11 +102,13 @@ class HistoryView(PanelMixin, BrowserView):
     def update(self):
         self.job = self.job_or_404()
         status = self.request.form.get("status") or None
-        self.status = status if status in STATUSES + ("missed", "skipped") else None
+        self.status = status if status in (*STATUSES, "missed", "skipped") else None
         start = int(self.request.form.get("b_start", 0) or 0)
         state = get_crontab(self.context).state(self.job["id"])
         total = self._count(state)
-        runs = api.history(self.job["id"], limit=RUNS_PER_PAGE, start=start, status=self.status)
+        runs = api.history(
+            self.job["id"], limit=RUNS_PER_PAGE, start=start, status=self.status
+        )
         self.batch = Batch(Page(runs, total), RUNS_PER_PAGE, start)
 
     def __call__(self):

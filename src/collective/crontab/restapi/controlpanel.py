@@ -41,17 +41,20 @@ class CrontabControlpanelSerializeToJson:
     def __call__(self):
         panel = self.controlpanel
         url = panel.context.absolute_url()
-        jobs = "%s/%s" % (url, SERVICE)
-        return json_compatible(
-            {
-                "@id": "%s/%s/%s" % (url, SERVICE_ID, panel.__name__),
-                "title": panel.title,
-                "group": panel.group,
-                "schema": get_jsonschema_for_controlpanel(panel, panel.context, panel.request),
-                "items": [dict(job, **{"@id": "%s/%s" % (jobs, job["id"])}) for job in api.jobs()],
-                "@components": {"crontab": {"@id": jobs}},
-            }
-        )
+        jobs = f"{url}/{SERVICE}"
+        return json_compatible({
+            "@id": f"{url}/{SERVICE_ID}/{panel.__name__}",
+            "title": panel.title,
+            "group": panel.group,
+            "schema": get_jsonschema_for_controlpanel(
+                panel, panel.context, panel.request
+            ),
+            "items": [
+                dict(job, **{"@id": "{}/{}".format(jobs, job["id"])})
+                for job in api.jobs()
+            ],
+            "@components": {"crontab": {"@id": jobs}},
+        })
 
 
 @adapter(ICrontabControlpanel)
@@ -63,4 +66,4 @@ class CrontabControlpanelDeserializeFromJson:
         self.controlpanel = controlpanel
 
     def __call__(self, mask_validation_errors=True):
-        raise BadRequest("Change cron jobs with POST, PATCH or DELETE on %s" % SERVICE)
+        raise BadRequest(f"Change cron jobs with POST, PATCH or DELETE on {SERVICE}")

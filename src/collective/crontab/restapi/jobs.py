@@ -76,17 +76,17 @@ class CrontabService(Service):
         raise NotImplementedError
 
     def url(self, job_id=None):
-        base = "%s/%s" % (self.context.absolute_url(), SERVICE)
-        return "%s/%s" % (base, job_id) if job_id else base
+        base = f"{self.context.absolute_url()}/{SERVICE}"
+        return f"{base}/{job_id}" if job_id else base
 
     def job_id(self, action=None):
         """The job id of the path ``<id>`` (or ``<id>/<action>``); else 404."""
         if not self.params or self.params[1:] != ([action] if action else []):
-            path = "/".join([SERVICE] + self.params)
-            raise Failure(404, "NotFound", "Unknown endpoint %s" % path)
+            path = "/".join([SERVICE, *self.params])
+            raise Failure(404, "NotFound", f"Unknown endpoint {path}")
         job_id = self.params[0]
         if read_job(job_id) is None:
-            raise Failure(404, "NotFound", "There is no cron job '%s'" % job_id)
+            raise Failure(404, "NotFound", f"There is no cron job '{job_id}'")
         return job_id
 
     def job(self, data):
@@ -104,7 +104,9 @@ class CrontabService(Service):
         try:
             return function(*args, **fields)
         except JobError as error:
-            errors = [{"field": name, "message": text} for name, text in error.errors.items()]
+            errors = [
+                {"field": name, "message": text} for name, text in error.errors.items()
+            ]
             raise Failure(400, "BadRequest", str(error), errors) from None
         except Unauthorized as error:
             raise Failure(403, "Forbidden", str(error)) from None
@@ -120,7 +122,9 @@ class CrontabGet(CrontabService):
             return {"@id": self.url(), "items": items, "items_total": len(items)}
         job_id = self.job_id()
         result = self.job(api.get_job(job_id))
-        batch = HypermediaBatch(self.request, Runs(get_crontab(self.context).state(job_id)))
+        batch = HypermediaBatch(
+            self.request, Runs(get_crontab(self.context).state(job_id))
+        )
         result["history"] = {"items": list(batch), "items_total": batch.items_total}
         if batch.links:
             result["history"]["batching"] = batch.links

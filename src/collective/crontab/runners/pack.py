@@ -22,14 +22,20 @@ class PackDatabase:
         try:
             days = float(raw)
         except ValueError:
-            raise ValueError("argument 'days' must be a number, not %r" % raw) from None
+            raise ValueError(f"argument 'days' must be a number, not {raw!r}") from None
         if days < 0:
-            raise ValueError("argument 'days' must not be negative, not %r" % raw)
+            raise ValueError(f"argument 'days' must not be negative, not {raw!r}")
         root = site.getPhysicalRoot()
         if not getSecurityManager().checkPermission(view_management_screens, root):
-            raise Unauthorized("Packing the database needs the right to manage the Zope root")
+            raise Unauthorized(
+                "Packing the database needs the right to manage the Zope root"
+            )
         db = site._p_jar.db()
         before = db.getSize()
         db.pack(days=days)
         return "Packed database '%s' keeping %g days: %d -> %d bytes" % (
-            db.database_name, days, before, db.getSize())
+            db.database_name,
+            days,
+            before,
+            db.getSize(),
+        )

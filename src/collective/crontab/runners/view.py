@@ -38,5 +38,7 @@ class CallView:
         if isinstance(result, bytes):
             result = result.decode("utf-8", "replace")
         if status >= 400:
-            raise RuntimeError("'%s' answered HTTP %d: %s" % (target, status, (result or "")[:500]))
+            raise RuntimeError(
+                "'%s' answered HTTP %d: %s" % (target, status, (result or "")[:500])
+            )
         return (result or "").strip() or None

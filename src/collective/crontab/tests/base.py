@@ -43,7 +43,9 @@ class TickTestCase(unittest.TestCase):
         transaction.commit()
 
     def add(self, job_id, runner="test.record", schedule="* * * * *", **fields):
-        job = api.add_job(job_id, title=job_id.title(), runner=runner, schedule=schedule, **fields)
+        job = api.add_job(
+            job_id, title=job_id.title(), runner=runner, schedule=schedule, **fields
+        )
         transaction.commit()
         return job
 

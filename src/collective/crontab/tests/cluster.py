@@ -6,9 +6,9 @@ The test process itself reads the results through a plain ZEO client
 connection, without loading Zope's configuration.
 """
 
+from collections import defaultdict
 from collective.crontab.instance import create_site
 from collective.crontab.instance import write_instance
-from collections import defaultdict
 from pathlib import Path
 from plone.testing import Layer
 
@@ -39,7 +39,7 @@ def free_port():
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in %s" % PORTS)
+    raise RuntimeError(f"no free port in {PORTS}")
 
 
 def wait_for_port(port, timeout=30):
@@ -62,7 +62,9 @@ class ZeoCluster(Layer):
         self.server = None
         self.start_server()
         self.homes = {
-            name: write_instance(self.dir / name, zeo=self.address, client=name, zcml=[TEST_ZCML])
+            name: write_instance(
+                self.dir / name, zeo=self.address, client=name, zcml=[TEST_ZCML]
+            )
             for name in CLIENTS
         }
         create_site(self.homes["c1"])
@@ -92,7 +94,13 @@ class ZeoCluster(Layer):
         home = self.homes[name]
         with open(home / "var" / "log" / "client.log", "a") as log:
             return subprocess.Popen(
-                [str(BIN / "zconsole"), "run", str(home / "etc" / "zope.conf"), str(SCRIPT), *steps],
+                [
+                    str(BIN / "zconsole"),
+                    "run",
+                    str(home / "etc" / "zope.conf"),
+                    str(SCRIPT),
+                    *steps,
+                ],
                 env=dict(os.environ, CRONTAB_CLIENT=name),
                 stdout=subprocess.PIPE,
                 stderr=log,
@@ -104,7 +112,7 @@ class ZeoCluster(Layer):
         process = self.client(name, *steps)
         out, _err = process.communicate(timeout=timeout)
         if process.returncode:
-            raise RuntimeError("client %s failed, see %s" % (name, self.homes[name]))
+            raise RuntimeError(f"client {name} failed, see {self.homes[name]}")
         return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
     def write(self, name, data):
@@ -126,8 +134,16 @@ class ZeoCluster(Layer):
             runs = defaultdict(list)
             for job_id, state in crontab.states.items():
                 runs[job_id] = [run.as_dict() for run in state.runs.values()]
-            titles = [item.title for item_id, item in site._tree.items() if item_id.startswith("run-")]
-            leases = {job_id: dict(state.lease) for job_id, state in crontab.states.items() if state.lease}
+            titles = [
+                item.title
+                for item_id, item in site._tree.items()
+                if item_id.startswith("run-")
+            ]
+            leases = {
+                job_id: dict(state.lease)
+                for job_id, state in crontab.states.items()
+                if state.lease
+            }
             manager.abort()
             connection.close()
         finally:

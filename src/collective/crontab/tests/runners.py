@@ -2,8 +2,8 @@
 
 from AccessControl import getSecurityManager
 from collective.crontab import RunResult
-from collective.crontab.interfaces import ICronRunner
 from collective.crontab import tick
+from collective.crontab.interfaces import ICronRunner
 from collective.crontab.tick import running_slot
 from pathlib import Path
 from zope.annotation.interfaces import IAnnotations
@@ -24,7 +24,7 @@ def traces(site):
 
 def _trace(site, job, what):
     annotations = IAnnotations(site)
-    annotations[TRACE] = annotations.get(TRACE, ()) + ((job.id, what),)
+    annotations[TRACE] = (*annotations.get(TRACE, ()), (job.id, what))
 
 
 class Base:
@@ -36,7 +36,7 @@ class Base:
 class Record(Base):
     def __call__(self, site, job):
         _trace(site, job, "ran")
-        return "recorded %s" % job.id
+        return f"recorded {job.id}"
 
 
 @implementer(ICronRunner)
@@ -72,9 +72,9 @@ class SlotDocument(Base):
 
     def __call__(self, site, job):
         slot = running_slot().isoformat()
-        document_id = "run-%s" % uuid.uuid4().hex[:16]
-        site.invokeFactory("Document", document_id, title="%s %s" % (job.id, slot))
-        return "created %s" % document_id
+        document_id = f"run-{uuid.uuid4().hex[:16]}"
+        site.invokeFactory("Document", document_id, title=f"{job.id} {slot}")
+        return f"created {document_id}"
 
 
 @implementer(ICronRunner)
@@ -84,12 +84,12 @@ class Block(Base):
 
     def __call__(self, site, job):
         release = Path(job.arguments["release"])
-        Path("%s.started" % release).write_text(running_slot().isoformat())
-        for attempt in range(600):
+        Path(f"{release}.started").write_text(running_slot().isoformat())
+        for _attempt in range(600):
             if release.exists():
                 return "released"
             time.sleep(0.1)
-        raise TimeoutError("%s was not created" % release)
+        raise TimeoutError(f"{release} was not created")
 
 
 #: Attempts of the conflict runner, by job id.

@@ -25,7 +25,7 @@ class APITestCase(unittest.TestCase):
         setRoles(self.portal, TEST_USER_ID, ["Manager"])
 
     def add(self, job_id="nightly", **fields):
-        values = dict(title="Nightly", runner="test.record", schedule="0 3 * * *")
+        values = {"title": "Nightly", "runner": "test.record", "schedule": "0 3 * * *"}
         values.update(fields)
         return api.add_job(job_id, **values)
 
@@ -34,7 +34,7 @@ class APITestCase(unittest.TestCase):
             self.add(job_id, **fields)
         self.assertIn(field, caught.exception.errors)
         text = str(caught.exception)
-        self.assertTrue(text.startswith("Cron job '%s': " % job_id), text)
+        self.assertTrue(text.startswith(f"Cron job '{job_id}': "), text)
         self.assertIn(words, caught.exception.errors[field])
         return caught.exception
 
@@ -53,8 +53,12 @@ class TestJobs(APITestCase):
     def test_stored_as_registry_records(self):
         self.add(arguments={"days": "3"})
         registry = getUtility(IRegistry)
-        self.assertEqual(registry["collective.crontab.jobs/nightly.schedule"], "0 3 * * *")
-        self.assertEqual(registry["collective.crontab.jobs/nightly.arguments"], {"days": "3"})
+        self.assertEqual(
+            registry["collective.crontab.jobs/nightly.schedule"], "0 3 * * *"
+        )
+        self.assertEqual(
+            registry["collective.crontab.jobs/nightly.arguments"], {"days": "3"}
+        )
 
     def test_jobs_lists_with_state(self):
         self.add("a-job")
@@ -97,7 +101,9 @@ class TestOwner(APITestCase):
     def setUp(self):
         super().setUp()
         acl_users = getToolByName(self.portal, "acl_users")
-        acl_users.userFolderAddUser("siteadmin", "secret-password", ["Site Administrator"], [])
+        acl_users.userFolderAddUser(
+            "siteadmin", "secret-password", ["Site Administrator"], []
+        )
         acl_users.userFolderAddUser("editor", "secret-password", ["Editor"], [])
 
     def test_editing_user_becomes_owner(self):
@@ -116,7 +122,9 @@ class TestOwner(APITestCase):
         login(self.portal, "siteadmin")
         with self.assertRaises(Unauthorized) as caught:
             self.add(owner=SITE_OWNER_NAME)
-        self.assertIn("only a Manager may make a job run as another user", str(caught.exception))
+        self.assertIn(
+            "only a Manager may make a job run as another user", str(caught.exception)
+        )
         login(self.portal, TEST_USER_NAME)
         self.assertEqual(api.jobs(), [])
 
@@ -132,7 +140,9 @@ class TestPermissions(APITestCase):
             setRoles(self.portal, TEST_USER_ID, [role])
             for call in (
                 lambda: api.jobs(),
-                lambda: api.add_job("other", title="x", runner="test.record", schedule="@daily"),
+                lambda: api.add_job(
+                    "other", title="x", runner="test.record", schedule="@daily"
+                ),
                 lambda: api.update_job("nightly", enabled=False),
                 lambda: api.delete_job("nightly"),
                 lambda: api.run_now("nightly"),
@@ -154,7 +164,9 @@ class TestPermissions(APITestCase):
 class TestShippedJobs(APITestCase):
     def test_addon_ships_job_in_registry_xml(self):
         setup = getToolByName(self.portal, "portal_setup")
-        setup.runAllImportStepsFromProfile("profile-collective.crontab.tests:shipped-job")
+        setup.runAllImportStepsFromProfile(
+            "profile-collective.crontab.tests:shipped-job"
+        )
         job = api.get_job("nightly-report")
         self.assertEqual(job["title"], "Nightly report")
         self.assertEqual(job["schedule"], "30 2 * * *")
@@ -166,7 +178,9 @@ class TestShippedJobs(APITestCase):
     def test_invalid_shipped_job_fails_the_import(self):
         setup = getToolByName(self.portal, "portal_setup")
         with self.assertRaises(JobError) as caught:
-            setup.runAllImportStepsFromProfile("profile-collective.crontab.tests:bad-job")
+            setup.runAllImportStepsFromProfile(
+                "profile-collective.crontab.tests:bad-job"
+            )
         message = str(caught.exception)
         self.assertIn("Cron job 'broken'", message)
         self.assertIn("schedule", message)

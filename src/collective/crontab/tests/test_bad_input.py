@@ -35,8 +35,8 @@ class BadInput(unittest.TestCase):
         self.assertEqual(error.job_id, job_id)
         self.assertIn(field, error.errors)
         message = str(error)
-        self.assertIn("Cron job '%s'" % (job_id,), message)
-        self.assertIn("%s: " % field, message)
+        self.assertIn(f"Cron job '{job_id}'", message)
+        self.assertIn(f"{field}: ", message)
         for word in words:
             self.assertIn(word, error.errors[field])
         if isinstance(job_id, str) and job_id:
@@ -52,7 +52,9 @@ class TestBadSchedule(BadInput):
         self.assertRejected("schedule", "4 fields", schedule="* * * *")
 
     def test_reboot(self):
-        self.assertRejected("schedule", "'@reboot' is not supported", schedule="@reboot")
+        self.assertRejected(
+            "schedule", "'@reboot' is not supported", schedule="@reboot"
+        )
 
     def test_unknown_alias(self):
         self.assertRejected("schedule", "'@often' is not supported", schedule="@often")
@@ -67,7 +69,9 @@ class TestBadSchedule(BadInput):
         self.assertRejected("schedule", "hour field '24'", schedule="0 24 * * *")
 
     def test_day_of_month_32(self):
-        self.assertRejected("schedule", "day of month field '32'", schedule="0 0 32 * *")
+        self.assertRejected(
+            "schedule", "day of month field '32'", schedule="0 0 32 * *"
+        )
 
     def test_month_13(self):
         self.assertRejected("schedule", "month field '13'", schedule="0 0 1 13 *")
@@ -76,10 +80,14 @@ class TestBadSchedule(BadInput):
         self.assertRejected("schedule", "day of week field '8'", schedule="0 0 * * 8")
 
     def test_unknown_month_name(self):
-        self.assertRejected("schedule", "month field 'JAN-XYZ'", schedule="0 0 1 JAN-XYZ *")
+        self.assertRejected(
+            "schedule", "month field 'JAN-XYZ'", schedule="0 0 1 JAN-XYZ *"
+        )
 
     def test_sixth_weekday_of_month(self):
-        self.assertRejected("schedule", "day of week field '1#6'", schedule="0 0 * * 1#6")
+        self.assertRejected(
+            "schedule", "day of week field '1#6'", schedule="0 0 * * 1#6"
+        )
 
     def test_february_31_never_fires(self):
         self.assertRejected("schedule", "never fires", schedule="* * 31 2 *")
@@ -112,7 +120,11 @@ class TestBadSchedule(BadInput):
 
 class TestBadTimezone(BadInput):
     def test_unknown_zone(self):
-        self.assertRejected("timezone", "'Mars/Olympus' is not a known IANA time zone", timezone="Mars/Olympus")
+        self.assertRejected(
+            "timezone",
+            "'Mars/Olympus' is not a known IANA time zone",
+            timezone="Mars/Olympus",
+        )
 
     def test_wrong_case(self):
         self.assertRejected("timezone", "'europe/berlin'", timezone="europe/berlin")
@@ -121,12 +133,18 @@ class TestBadTimezone(BadInput):
         self.assertRejected("timezone", "'+02:00'", timezone="+02:00")
 
     def test_path_traversal(self):
-        self.assertRejected("timezone", "not a known IANA time zone", timezone="../../etc/passwd")
+        self.assertRejected(
+            "timezone", "not a known IANA time zone", timezone="../../etc/passwd"
+        )
 
 
 class TestBadRunner(BadInput):
     def test_unknown_runner(self):
-        self.assertRejected("runner", "'no.such.runner' is not a registered runner", runner="no.such.runner")
+        self.assertRejected(
+            "runner",
+            "'no.such.runner' is not a registered runner",
+            runner="no.such.runner",
+        )
 
     def test_dotted_python_name_is_not_a_runner(self):
         self.assertRejected("runner", "is not a registered runner", runner="os.system")
@@ -137,10 +155,16 @@ class TestBadRunner(BadInput):
 
 class TestBadArguments(BadInput):
     def test_not_a_mapping(self):
-        self.assertRejected("arguments", "mapping of text to text, not list", arguments=["days", "14"])
+        self.assertRejected(
+            "arguments", "mapping of text to text, not list", arguments=["days", "14"]
+        )
 
     def test_number_value(self):
-        self.assertRejected("arguments", "'days' must map text to text (got int)", arguments={"days": 14})
+        self.assertRejected(
+            "arguments",
+            "'days' must map text to text (got int)",
+            arguments={"days": 14},
+        )
 
     def test_bytes_value(self):
         self.assertRejected("arguments", "(got bytes)", arguments={"path": b"@@view"})
@@ -149,7 +173,9 @@ class TestBadArguments(BadInput):
         self.assertRejected("arguments", "(got dict)", arguments={"path": {"a": "b"}})
 
     def test_huge_value(self):
-        self.assertRejected("arguments", "'path' is too long", arguments={"path": "x" * 20000})
+        self.assertRejected(
+            "arguments", "'path' is too long", arguments={"path": "x" * 20000}
+        )
 
 
 class TestBadNumbers(BadInput):
@@ -215,13 +241,17 @@ class TestOtherFields(BadInput):
         self.assertRejected("title", "Nightly", title="Nightly\nreport")
 
     def test_unknown_field(self):
-        self.assertRejected("command", "is not a field of a cron job", command="rm -rf /")
+        self.assertRejected(
+            "command", "is not a field of a cron job", command="rm -rf /"
+        )
 
     def test_owner_who_does_not_exist(self):
         self.assertRejected("owner", "user 'nobody' does not exist", owner="nobody")
 
     def test_every_bad_field_named_at_once(self):
-        error = self.assertRejected("schedule", schedule="61 * * * *", timezone="Nowhere", history=0)
+        error = self.assertRejected(
+            "schedule", schedule="61 * * * *", timezone="Nowhere", history=0
+        )
         self.assertEqual(set(error.errors), {"schedule", "timezone", "history"})
 
 
@@ -265,7 +295,9 @@ class TestImportedJobs(unittest.TestCase):
     def import_profile(self, name):
         setup = self.portal.portal_setup
         with self.assertRaises(JobError) as caught:
-            setup.runAllImportStepsFromProfile("profile-collective.crontab.tests:%s" % name)
+            setup.runAllImportStepsFromProfile(
+                f"profile-collective.crontab.tests:{name}"
+            )
         transaction.abort()
         return caught.exception
 

@@ -38,8 +38,8 @@ def chromium_missing():
         return "playwright is not installed (pip install -e '.[test]')"
     if not os.access(CHROMIUM, os.X_OK):
         return (
-            "%s is missing: install it with "
-            "'sudo apt-get install -y chromium chromium-driver' (or 'make test')" % CHROMIUM
+            f"{CHROMIUM} is missing: install it with "
+            "'sudo apt-get install -y chromium chromium-driver' (or 'make test')"
         )
     return None
 
@@ -67,14 +67,33 @@ class TestPanelInChromium(unittest.TestCase):
         """Some jobs with a history, so the screenshots show a lived-in panel."""
         setSite(self.portal)
         self.portal.portal_registry["plone.portal_timezone"] = "Europe/Berlin"
-        api.add_job("count-content", title="Count content", runner="collective.crontab.content-count",
-                    schedule="*/10 * * * *")
-        api.add_job("nightly-report", title="Nightly report <script>alert(1)</script>",
-                    runner="test.warn", schedule="30 2 * * *", timezone="Europe/Berlin")
-        api.add_job("flaky-import", title="Import partner feed", runner="test.fail",
-                    schedule="15 * * * 1-5")
-        api.add_job("pack", title="Pack the database", runner="collective.crontab.pack",
-                    schedule="0 3 * * 0", arguments={"days": "7"}, enabled=False)
+        api.add_job(
+            "count-content",
+            title="Count content",
+            runner="collective.crontab.content-count",
+            schedule="*/10 * * * *",
+        )
+        api.add_job(
+            "nightly-report",
+            title="Nightly report <script>alert(1)</script>",
+            runner="test.warn",
+            schedule="30 2 * * *",
+            timezone="Europe/Berlin",
+        )
+        api.add_job(
+            "flaky-import",
+            title="Import partner feed",
+            runner="test.fail",
+            schedule="15 * * * 1-5",
+        )
+        api.add_job(
+            "pack",
+            title="Pack the database",
+            runner="collective.crontab.pack",
+            schedule="0 3 * * 0",
+            arguments={"days": "7"},
+            enabled=False,
+        )
         runners = {
             "count-content": ["collective.crontab.content-count"],
             "nightly-report": ["test.record", "test.record", "test.warn"],
@@ -91,19 +110,27 @@ class TestPanelInChromium(unittest.TestCase):
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(self.url + "/login")
                 page.fill("#__ac_name", "siteadmin")
                 page.fill("#__ac_password", PASSWORD)
-                page.click("#login-form button[type=submit], #login-form input[type=submit]")
+                page.click(
+                    "#login-form button[type=submit], #login-form input[type=submit]"
+                )
                 page.wait_for_load_state()
 
                 page.goto(self.url + "/@@overview-controlpanel")
-                page.locator("#content a[href$='@@crontab-controlpanel']:visible").click()
+                page.locator(
+                    "#content a[href$='@@crontab-controlpanel']:visible"
+                ).click()
                 expect(page.locator("h1")).to_have_text("Cron jobs")
-                expect(page.locator(".crontab-health .alert-success")).to_contain_text("Last tick")
+                expect(page.locator(".crontab-health .alert-success")).to_contain_text(
+                    "Last tick"
+                )
 
                 page.click("a.crontab-add")
                 page.fill("#form-widgets-id", "hello")
@@ -111,51 +138,77 @@ class TestPanelInChromium(unittest.TestCase):
                 page.select_option("#form-widgets-runner", "test.record")
                 page.fill("#form-widgets-schedule", "61 * * * *")
                 page.click("#form-buttons-save")
-                error = page.locator("#formfield-form-widgets-schedule .invalid-feedback")
+                error = page.locator(
+                    "#formfield-form-widgets-schedule .invalid-feedback"
+                )
                 expect(error).to_contain_text("minute field '61' is out of range")
-                page.screenshot(path=str(OUTPUT / "crontab-add-error.png"), full_page=True)
+                page.screenshot(
+                    path=str(OUTPUT / "crontab-add-error.png"), full_page=True
+                )
                 page.fill("#form-widgets-schedule", "*/5 * * * *")
                 page.click("#form-buttons-save")
-                expect(page.locator(".portalMessage")).to_contain_text("Saved Say hello")
+                expect(page.locator(".portalMessage")).to_contain_text(
+                    "Saved Say hello"
+                )
                 row = page.locator("#job-hello")
                 expect(row).to_contain_text("Every 5 minutes")
 
                 page.goto(self.url + "/@@crontab-tick")
                 page.goto(self.url + "/@@crontab-controlpanel")
-                expect(page.locator(".crontab-health .alert-success")).to_contain_text("Last tick")
+                expect(page.locator(".crontab-health .alert-success")).to_contain_text(
+                    "Last tick"
+                )
                 page.locator("#job-hello button[name=run]").click()
-                expect(page.locator(".portalMessage")).to_contain_text("Queued Say hello")
+                expect(page.locator(".portalMessage")).to_contain_text(
+                    "Queued Say hello"
+                )
                 expect(page.locator("#job-hello")).to_contain_text("Queued")
 
                 page.goto(self.url + "/@@crontab-tick")
                 page.goto(self.url + "/@@crontab-controlpanel")
-                expect(page.locator("#job-hello .crontab-last-status")).to_have_text("Success")
-                expect(page.locator("#job-nightly-report")).to_contain_text("<script>alert(1)</script>")
+                expect(page.locator("#job-hello .crontab-last-status")).to_have_text(
+                    "Success"
+                )
+                expect(page.locator("#job-nightly-report")).to_contain_text(
+                    "<script>alert(1)</script>"
+                )
                 page.screenshot(path=str(OUTPUT / "crontab-list.png"), full_page=True)
 
                 page.locator("#job-flaky-import a[title=History]").click()
                 expect(page.locator("h1")).to_contain_text("Import partner feed")
                 page.locator(".crontab-run details summary").first.click()
-                expect(page.locator(".crontab-run details pre").first).to_contain_text("RuntimeError")
-                page.screenshot(path=str(OUTPUT / "crontab-history-failures.png"), full_page=True)
+                expect(page.locator(".crontab-run details pre").first).to_contain_text(
+                    "RuntimeError"
+                )
+                page.screenshot(
+                    path=str(OUTPUT / "crontab-history-failures.png"), full_page=True
+                )
 
                 page.goto(self.url + "/@@crontab-controlpanel")
                 page.locator("#job-hello a[title=History]").click()
                 runs = page.locator(".crontab-run")
                 expect(runs).to_have_count(1)
                 expect(runs.first).to_contain_text("recorded hello")
-                page.screenshot(path=str(OUTPUT / "crontab-history.png"), full_page=True)
+                page.screenshot(
+                    path=str(OUTPUT / "crontab-history.png"), full_page=True
+                )
 
                 page.goto(self.url + "/@@crontab-edit?job=nightly-report")
-                expect(page.locator(".crontab-dst-warnings")).to_contain_text("02:30 does not exist")
+                expect(page.locator(".crontab-dst-warnings")).to_contain_text(
+                    "02:30 does not exist"
+                )
                 page.screenshot(path=str(OUTPUT / "crontab-edit.png"), full_page=True)
 
                 page.goto(self.url + "/@@crontab-controlpanel")
                 page.locator("#job-hello a[title=Delete]").click()
-                expect(page.locator(".crontab-question")).to_contain_text("Delete the job Say hello")
+                expect(page.locator(".crontab-question")).to_contain_text(
+                    "Delete the job Say hello"
+                )
                 page.screenshot(path=str(OUTPUT / "crontab-delete.png"), full_page=True)
                 page.click("button[name='form.buttons.confirm']")
-                expect(page.locator(".portalMessage")).to_contain_text("Deleted Say hello.")
+                expect(page.locator(".portalMessage")).to_contain_text(
+                    "Deleted Say hello."
+                )
                 expect(page.locator("#job-hello")).to_have_count(0)
             except Exception:
                 page.screenshot(path=str(OUTPUT / "failure.png"), full_page=True)
@@ -170,4 +223,4 @@ class TestPanelInChromium(unittest.TestCase):
             "crontab-edit",
             "crontab-delete",
         ):
-            self.assertGreater((OUTPUT / ("%s.png" % name)).stat().st_size, 10000, name)
+            self.assertGreater((OUTPUT / (f"{name}.png")).stat().st_size, 10000, name)

@@ -42,8 +42,14 @@ class InstanceLayer:
         script = cls.home / "add_broken_job.py"
         script.write_text(ADD_BROKEN_JOB)
         subprocess.run(
-            [str(BIN / "zconsole"), "run", str(cls.home / "etc" / "zope.conf"), str(script)],
-            check=True, capture_output=True,
+            [
+                str(BIN / "zconsole"),
+                "run",
+                str(cls.home / "etc" / "zope.conf"),
+                str(script),
+            ],
+            check=True,
+            capture_output=True,
         )
 
     @classmethod
@@ -57,28 +63,41 @@ class TestCrontabCtl(unittest.TestCase):
 
     def ctl_run(self, *args):
         return subprocess.run(
-            [str(BIN / "crontab-ctl"), "-C", str(self.layer.home / "etc" / "zope.conf"), *args],
-            capture_output=True, text=True, timeout=120,
+            [
+                str(BIN / "crontab-ctl"),
+                "-C",
+                str(self.layer.home / "etc" / "zope.conf"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
     def test_list_shows_every_job_with_schedule_and_status(self):
         result = self.ctl_run("list")
         self.assertEqual(result.returncode, 0, result.stderr)
         lines = result.stdout.splitlines()
-        self.assertEqual(lines[0].split(), ["ID", "ON", "SCHEDULE", "NEXT", "RUN", "LAST", "TITLE"])
+        self.assertEqual(
+            lines[0].split(), ["ID", "ON", "SCHEDULE", "NEXT", "RUN", "LAST", "TITLE"]
+        )
         self.assertEqual([line.split()[0] for line in lines[1:]], ["broken", "demo"])
         self.assertIn("0 3 * * *", lines[1])
 
     def test_show_prints_the_fields(self):
         result = self.ctl_run("--site", "Plone", "show", "demo")
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn("runner:             collective.crontab.content-count", result.stdout)
+        self.assertIn(
+            "runner:             collective.crontab.content-count", result.stdout
+        )
         self.assertIn("schedule:           * * * * *", result.stdout)
 
     def test_run_records_the_run_and_history_shows_it(self):
         result = self.ctl_run("run", "demo")
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertRegex(result.stdout, r"^demo: success in \d+\.\ds\n\d+ items in the catalog\n$")
+        self.assertRegex(
+            result.stdout, r"^demo: success in \d+\.\ds\n\d+ items in the catalog\n$"
+        )
         history = self.ctl_run("history", "demo")
         self.assertEqual(history.returncode, 0, history.stderr)
         self.assertIn("success", history.stdout.splitlines()[0])
@@ -93,7 +112,9 @@ class TestCrontabCtl(unittest.TestCase):
 
     def test_disable_and_enable(self):
         self.assertEqual(self.ctl_run("disable", "broken").stdout, "broken disabled\n")
-        self.assertIn("enabled:            False", self.ctl_run("show", "broken").stdout)
+        self.assertIn(
+            "enabled:            False", self.ctl_run("show", "broken").stdout
+        )
         self.assertEqual(self.ctl_run("enable", "broken").returncode, 0)
         self.assertIn("enabled:            True", self.ctl_run("show", "broken").stdout)
 
@@ -107,7 +128,9 @@ class TestCrontabCtl(unittest.TestCase):
     def test_unknown_job_exits_2(self):
         result = self.ctl_run("run", "nope")
         self.assertEqual(result.returncode, 2)
-        self.assertEqual(result.stderr.strip(), "crontab-ctl: There is no cron job 'nope'")
+        self.assertEqual(
+            result.stderr.strip(), "crontab-ctl: There is no cron job 'nope'"
+        )
 
     def test_unknown_site_and_user_exit_2(self):
         result = self.ctl_run("--site", "Other", "list")

@@ -26,8 +26,8 @@ instancehome $INSTANCE
 
 
 def section(*lines, name="tick"):
-    body = "".join("  %s\n" % line for line in lines)
-    return "<clock-server %s>\n%s</clock-server>\n" % (name, body)
+    body = "".join(f"  {line}\n" for line in lines)
+    return f"<clock-server {name}>\n{body}</clock-server>\n"
 
 
 def parse(sections):

@@ -55,7 +55,7 @@ def wait_for(condition, timeout=60, what="condition"):
         if condition():
             return
         time.sleep(0.2)
-    raise AssertionError("Timed out waiting for %s" % what)
+    raise AssertionError(f"Timed out waiting for {what}")
 
 
 class InstanceLayer(Layer):
@@ -134,7 +134,7 @@ def get(path, headers=None, user=None, password=None):
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     if user:
-        token = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+        token = base64.b64encode((f"{user}:{password}").encode()).decode()
         request.add_header("Authorization", "Basic " + token)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:

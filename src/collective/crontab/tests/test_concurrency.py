@@ -29,7 +29,9 @@ class TestTwoTicksAtOnce(TickTestCase):
                 app = connection.root()["Application"]
                 site = app[PLONE_SITE_ID]
                 setSite(site)
-                newSecurityManager(None, app.acl_users.getUser(SITE_OWNER_NAME).__of__(app.acl_users))
+                newSecurityManager(
+                    None, app.acl_users.getUser(SITE_OWNER_NAME).__of__(app.acl_users)
+                )
                 barrier.wait()
                 summaries.append(tick(site, now))
             except Exception as error:  # reported by the test thread

@@ -43,10 +43,10 @@ class PanelTestCase(unittest.TestCase):
         browser.handleErrors = False
         if user == SITE_OWNER_NAME:
             browser.addHeader(
-                "Authorization", "Basic %s:%s" % (SITE_OWNER_NAME, SITE_OWNER_PASSWORD)
+                "Authorization", f"Basic {SITE_OWNER_NAME}:{SITE_OWNER_PASSWORD}"
             )
         elif user:
-            browser.addHeader("Authorization", "Basic %s:%s" % (user, PASSWORD))
+            browser.addHeader("Authorization", f"Basic {user}:{PASSWORD}")
         return browser
 
     def add(self, job_id, runner="test.record", schedule="0 3 * * *", **fields):
@@ -72,9 +72,9 @@ class PanelTestCase(unittest.TestCase):
 
     def row(self, browser, job_id):
         match = re.search(
-            r'<tr[^>]*id="job-%s".*?</tr>' % re.escape(job_id), browser.contents, re.S
+            rf'<tr[^>]*id="job-{re.escape(job_id)}".*?</tr>', browser.contents, re.S
         )
-        self.assertIsNotNone(match, "no row for %s" % job_id)
+        self.assertIsNotNone(match, f"no row for {job_id}")
         return match.group(0)
 
 
@@ -108,7 +108,9 @@ class TestHistory(PanelTestCase):
         self.fail_then_succeed()
         browser = self.browser()
         browser.open(self.portal_url + "/@@crontab-history?job=flaky")
-        runs = re.findall(r'<tr class="crontab-run crontab-run-(\w+)"', browser.contents)
+        runs = re.findall(
+            r'<tr class="crontab-run crontab-run-(\w+)"', browser.contents
+        )
         self.assertEqual(runs, ["success", "failure"])
         self.assertIn("recorded flaky", browser.contents)
         self.assertIn("RuntimeError: the runner broke on purpose", browser.contents)
@@ -118,9 +120,15 @@ class TestHistory(PanelTestCase):
         self.add("loud", title="Loud")
         started = utcnow()
         get_crontab(self.portal).state("loud", create=True).append(
-            100, slot=started, started=started, finished=started, duration=0.5,
-            status="failure", message="<script>alert('message')</script>",
-            traceback="<img src=x onerror=alert(2)>", client="here",
+            100,
+            slot=started,
+            started=started,
+            finished=started,
+            duration=0.5,
+            status="failure",
+            message="<script>alert('message')</script>",
+            traceback="<img src=x onerror=alert(2)>",
+            client="here",
         )
         transaction.commit()
         browser = self.browser()
@@ -134,7 +142,9 @@ class TestHistory(PanelTestCase):
         self.fail_then_succeed()
         browser = self.browser()
         browser.open(self.portal_url + "/@@crontab-history?job=flaky&status=failure")
-        runs = re.findall(r'<tr class="crontab-run crontab-run-(\w+)"', browser.contents)
+        runs = re.findall(
+            r'<tr class="crontab-run crontab-run-(\w+)"', browser.contents
+        )
         self.assertEqual(runs, ["failure"])
 
     def test_history_is_batched(self):
@@ -195,15 +205,23 @@ class TestListing(PanelTestCase):
         self.assertRegex(row, r'crontab-last-status"[^>]*>Failure<')
         squares = re.findall(r'<span class="bg-(\w+)"\s+title="(\w+) ', row)
         self.assertEqual(
-            squares, [("success", "Success"), ("warning", "Warning"), ("danger", "Failure")]
+            squares,
+            [("success", "Success"), ("warning", "Warning"), ("danger", "Failure")],
         )
 
     def test_broken_job_is_listed_with_its_error_and_can_be_fixed(self):
         from collective.crontab.jobs import write_job
 
         setSite(self.portal)
-        write_job("broken", {"title": "Broken", "runner": "gone.runner",
-                             "schedule": "60 * * * *", "timezone": "Mars/Olympus"})
+        write_job(
+            "broken",
+            {
+                "title": "Broken",
+                "runner": "gone.runner",
+                "schedule": "60 * * * *",
+                "timezone": "Mars/Olympus",
+            },
+        )
         transaction.commit()
         browser = self.browser()
         browser.open(self.panel_url)
@@ -216,14 +234,20 @@ class TestListing(PanelTestCase):
         browser.getControl(name="form.widgets.timezone:list").value = ["Europe/Berlin"]
         browser.getControl("Save").click()
         job = self.job("broken")
-        self.assertEqual((job["runner"], job["schedule"], job["timezone"]),
-                         ("test.record", "0 * * * *", "Europe/Berlin"))
+        self.assertEqual(
+            (job["runner"], job["schedule"], job["timezone"]),
+            ("test.record", "0 * * * *", "Europe/Berlin"),
+        )
 
     def test_list_is_batched(self):
         setSite(self.portal)
         for index in range(55):
-            api.add_job("job-%02d" % index, title="Job %d" % index, runner="test.record",
-                        schedule="0 3 * * *")
+            api.add_job(
+                "job-%02d" % index,
+                title="Job %d" % index,
+                runner="test.record",
+                schedule="0 3 * * *",
+            )
         transaction.commit()
         browser = self.browser()
         browser.open(self.panel_url)
@@ -250,7 +274,9 @@ class TestListing(PanelTestCase):
         self.tick()
         browser = self.browser()
         browser.open(self.panel_url)
-        self.assertRegex(browser.contents, r"Last tick\s+<span[^>]*>(\d+ s ago|just now)</span>")
+        self.assertRegex(
+            browser.contents, r"Last tick\s+<span[^>]*>(\d+ s ago|just now)</span>"
+        )
         self.assertNotIn("%import collective.crontab", browser.contents)
 
     def test_configlet_in_site_setup_with_alarm_icon(self):
@@ -267,17 +293,25 @@ class TestForms(PanelTestCase):
     def fill(self, browser, **values):
         for name, value in values.items():
             suffix = ":list" if isinstance(value, list) else ""
-            browser.getControl(name="form.widgets.%s%s" % (name, suffix)).value = value
+            browser.getControl(name=f"form.widgets.{name}{suffix}").value = value
 
     def test_add_job_records_editing_user_as_owner(self):
         browser = self.browser()
         browser.open(self.panel_url)
         browser.getLink("Add cron job").click()
         self.assertNotIn("form.widgets.owner", browser.contents)
-        self.assertIn("The job runs with the rights of the user who saves it: you (siteadmin).",
-                      browser.contents)
-        self.fill(browser, id="nightly", title="Nightly", schedule="0 3 * * *",
-                  runner=["test.record"], timezone=["Europe/Berlin"])
+        self.assertIn(
+            "The job runs with the rights of the user who saves it: you (siteadmin).",
+            browser.contents,
+        )
+        self.fill(
+            browser,
+            id="nightly",
+            title="Nightly",
+            schedule="0 3 * * *",
+            runner=["test.record"],
+            timezone=["Europe/Berlin"],
+        )
         browser.getControl("Save").click()
         self.assertEqual(browser.url, self.panel_url)
         self.assertIn("Saved Nightly.", browser.contents)
@@ -289,11 +323,18 @@ class TestForms(PanelTestCase):
     def test_bad_schedule_shows_inline_error_and_stores_nothing(self):
         browser = self.browser()
         browser.open(self.portal_url + "/@@crontab-add")
-        self.fill(browser, id="nightly", title="Nightly", schedule="0 25 * * *",
-                  runner=["test.record"])
+        self.fill(
+            browser,
+            id="nightly",
+            title="Nightly",
+            schedule="0 25 * * *",
+            runner=["test.record"],
+        )
         browser.getControl("Save").click()
         field = re.search(
-            r'id="formfield-form-widgets-schedule".*?</div>\s*</div>', browser.contents, re.S
+            r'id="formfield-form-widgets-schedule".*?</div>\s*</div>',
+            browser.contents,
+            re.S,
         ).group(0)
         self.assertIn("the hour field '25' is out of range", field)
         self.assertIsNone(self.job("nightly"))
@@ -302,8 +343,13 @@ class TestForms(PanelTestCase):
     def test_bad_id_shows_inline_error(self):
         browser = self.browser()
         browser.open(self.portal_url + "/@@crontab-add")
-        self.fill(browser, id="9 lives", title="Nine", schedule="0 3 * * *",
-                  runner=["test.record"])
+        self.fill(
+            browser,
+            id="9 lives",
+            title="Nine",
+            schedule="0 3 * * *",
+            runner=["test.record"],
+        )
         browser.getControl("Save").click()
         field = re.search(
             r'id="formfield-form-widgets-id".*?</div>\s*</div>', browser.contents, re.S
@@ -314,8 +360,13 @@ class TestForms(PanelTestCase):
         self.add("nightly", title="Original")
         browser = self.browser()
         browser.open(self.portal_url + "/@@crontab-add")
-        self.fill(browser, id="nightly", title="Copy", schedule="0 4 * * *",
-                  runner=["test.record"])
+        self.fill(
+            browser,
+            id="nightly",
+            title="Copy",
+            schedule="0 4 * * *",
+            runner=["test.record"],
+        )
         browser.getControl("Save").click()
         self.assertIn("a job with this id already exists", browser.contents)
         self.assertEqual(self.job("nightly")["title"], "Original")
@@ -325,12 +376,18 @@ class TestForms(PanelTestCase):
         browser.open(self.portal_url + "/@@crontab-add")
         self.fill(browser, schedule="30 2 * * *", timezone=["Europe/Berlin"])
         browser.getControl("Preview schedule").click()
-        preview = re.search(r'crontab-preview.*?</ol>', browser.contents, re.S).group(0)
+        preview = re.search(r"crontab-preview.*?</ol>", browser.contents, re.S).group(0)
         self.assertEqual(preview.count("<li"), 5)
         self.assertEqual(preview.count("02:30 CE"), 5)
-        warnings = re.search(r'crontab-dst-warnings.*?</ul>', browser.contents, re.S).group(0)
-        self.assertIn("02:30 does not exist, so the job runs at 03:00 instead", warnings)
-        self.assertIn("happens twice: the job runs at 02:30 only the first time", warnings)
+        warnings = re.search(
+            r"crontab-dst-warnings.*?</ul>", browser.contents, re.S
+        ).group(0)
+        self.assertIn(
+            "02:30 does not exist, so the job runs at 03:00 instead", warnings
+        )
+        self.assertIn(
+            "happens twice: the job runs at 02:30 only the first time", warnings
+        )
         self.assertNotIn("Required input is missing", browser.contents)
 
     def test_preview_of_a_bad_schedule_shows_the_error(self):
@@ -340,7 +397,9 @@ class TestForms(PanelTestCase):
         browser.getControl("Preview schedule").click()
         self.assertNotIn("crontab-preview", browser.contents)
         field = re.search(
-            r'id="formfield-form-widgets-schedule".*?</div>\s*</div>', browser.contents, re.S
+            r'id="formfield-form-widgets-schedule".*?</div>\s*</div>',
+            browser.contents,
+            re.S,
         ).group(0)
         self.assertIn("has 4 fields; cron expressions have 5", field)
 
@@ -350,7 +409,9 @@ class TestForms(PanelTestCase):
         browser.open(self.panel_url)
         browser.getLink(url="@@crontab-edit?job=pack").click()
         self.assertIn("crontab-preview", browser.contents)
-        self.assertEqual(browser.getControl(name="form.widgets.arguments.key.0").value, "days")
+        self.assertEqual(
+            browser.getControl(name="form.widgets.arguments.key.0").value, "days"
+        )
         self.fill(browser, schedule="0 4 * * 0")
         browser.getControl(name="form.widgets.arguments.0").value = "14"
         browser.getControl("Save").click()
@@ -362,8 +423,13 @@ class TestForms(PanelTestCase):
     def test_arguments_are_added_as_key_value_rows(self):
         browser = self.browser()
         browser.open(self.portal_url + "/@@crontab-add")
-        self.fill(browser, id="call", title="Call", schedule="0 3 * * *",
-                  runner=["collective.crontab.call-view"])
+        self.fill(
+            browser,
+            id="call",
+            title="Call",
+            schedule="0 3 * * *",
+            runner=["collective.crontab.call-view"],
+        )
         browser.getControl(name="form.widgets.arguments.buttons.add").click()
         browser.getControl(name="form.widgets.arguments.key.0").value = "path"
         browser.getControl(name="form.widgets.arguments.0").value = "@@ok"
@@ -373,17 +439,31 @@ class TestForms(PanelTestCase):
     def test_manager_may_choose_another_owner(self):
         browser = self.browser(SITE_OWNER_NAME)
         browser.open(self.portal_url + "/@@crontab-add")
-        self.assertEqual(browser.getControl(name="form.widgets.owner").value, SITE_OWNER_NAME)
-        self.fill(browser, id="as-member", title="As member", schedule="0 3 * * *",
-                  runner=["test.record"], owner="member")
+        self.assertEqual(
+            browser.getControl(name="form.widgets.owner").value, SITE_OWNER_NAME
+        )
+        self.fill(
+            browser,
+            id="as-member",
+            title="As member",
+            schedule="0 3 * * *",
+            runner=["test.record"],
+            owner="member",
+        )
         browser.getControl("Save").click()
         self.assertEqual(self.job("as-member")["owner"], "member")
 
     def test_manager_naming_unknown_owner_gets_inline_error(self):
         browser = self.browser(SITE_OWNER_NAME)
         browser.open(self.portal_url + "/@@crontab-add")
-        self.fill(browser, id="ghost", title="Ghost", schedule="0 3 * * *",
-                  runner=["test.record"], owner="nobody-here")
+        self.fill(
+            browser,
+            id="ghost",
+            title="Ghost",
+            schedule="0 3 * * *",
+            runner=["test.record"],
+            owner="nobody-here",
+        )
         browser.getControl("Save").click()
         self.assertIn("user 'nobody-here' does not exist", browser.contents)
         self.assertIsNone(self.job("ghost"))
@@ -420,7 +500,10 @@ class TestActions(PanelTestCase):
         browser = self.browser()
         browser.open(self.panel_url)
         browser.getForm(action="@@crontab-run", index=0).submit()
-        self.assertIn("so Nightly ran immediately, in this request: Success. recorded nightly", browser.contents)
+        self.assertIn(
+            "so Nightly ran immediately, in this request: Success. recorded nightly",
+            browser.contents,
+        )
         self.portal._p_jar.sync()
         self.assertEqual(traces(self.portal), (("nightly", "ran"),))
         self.assertEqual(self.row(browser, "nightly").count("crontab-last-status"), 1)
@@ -442,7 +525,9 @@ class TestActions(PanelTestCase):
         browser = self.browser()
         browser.open(self.panel_url)
         browser.getLink(url="@@crontab-delete?job=nightly").click()
-        self.assertIn("Delete the job Nightly and all of its history?", browser.contents)
+        self.assertIn(
+            "Delete the job Nightly and all of its history?", browser.contents
+        )
         self.assertIsNotNone(self.job("nightly"))
         browser.getControl("Delete job").click()
         self.assertIn("Deleted Nightly.", browser.contents)
@@ -475,7 +560,7 @@ class TestSecurity(PanelTestCase):
     def test_site_administrator_sees_every_page(self):
         browser = self.browser("siteadmin")
         for page in self.PAGES:
-            browser.open("%s/%s" % (self.portal_url, page))
+            browser.open(f"{self.portal_url}/{page}")
             self.assertIn("crontab-health", browser.contents, page)
 
     def refused(self, user, url, data=None):
@@ -490,20 +575,23 @@ class TestSecurity(PanelTestCase):
             browser.post(url, data)
         status = int(browser.headers["status"].split()[0])
         refused = status in (401, 403) or any(
-            page in browser.url for page in ("require_login", "/login", "insufficient-privileges")
+            page in browser.url
+            for page in ("require_login", "/login", "insufficient-privileges")
         )
         return refused and "crontab-health" not in browser.contents
 
     def test_editor_member_and_anonymous_are_refused(self):
         for user in ("editor", "member", None):
-            for page in self.PAGES + ("@@crontab-run?job=nightly",):
-                url = "%s/%s" % (self.portal_url, page)
-                self.assertTrue(self.refused(user, url), "%s may open %s" % (user, page))
+            for page in (*self.PAGES, "@@crontab-run?job=nightly"):
+                url = f"{self.portal_url}/{page}"
+                self.assertTrue(self.refused(user, url), f"{user} may open {page}")
 
     def test_editor_cannot_post_actions(self):
         for view in ("crontab-run", "crontab-toggle", "crontab-delete"):
-            url = "%s/@@%s" % (self.portal_url, view)
-            self.assertTrue(self.refused("editor", url, "job=nightly&form.buttons.confirm=1"))
+            url = f"{self.portal_url}/@@{view}"
+            self.assertTrue(
+                self.refused("editor", url, "job=nightly&form.buttons.confirm=1")
+            )
         self.assertTrue(self.job("nightly")["enabled"])
         self.assertFalse(self.job("nightly")["queued"])
 
@@ -511,9 +599,17 @@ class TestSecurity(PanelTestCase):
         from zExceptions import Forbidden
 
         browser = self.browser("siteadmin")
-        for view in ("crontab-run", "crontab-toggle", "crontab-delete", "crontab-clear-history"):
+        for view in (
+            "crontab-run",
+            "crontab-toggle",
+            "crontab-delete",
+            "crontab-clear-history",
+        ):
             with self.assertRaises(Forbidden, msg=view):
-                browser.post("%s/@@%s" % (self.portal_url, view), "job=nightly&form.buttons.confirm=1")
+                browser.post(
+                    f"{self.portal_url}/@@{view}",
+                    "job=nightly&form.buttons.confirm=1",
+                )
         job = self.job("nightly")
         self.assertTrue(job["enabled"])
         self.assertFalse(job["queued"])
@@ -532,7 +628,9 @@ class TestSecurity(PanelTestCase):
             browser.post(self.portal_url + "/@@crontab-edit?job=nightly", data)
         self.assertEqual(self.job("nightly")["title"], "Nightly")
         with self.assertRaises(Forbidden):
-            browser.post(self.portal_url + "/@@crontab-add", data + "&form.widgets.id=sneaky")
+            browser.post(
+                self.portal_url + "/@@crontab-add", data + "&form.widgets.id=sneaky"
+            )
         self.assertIsNone(self.job("sneaky"))
 
     def test_form_posts_with_csrf_token_work(self):
@@ -548,8 +646,13 @@ class TestListReadsNoHistory(PanelTestCase):
     def test_rendering_the_list_leaves_every_history_unloaded(self):
         setSite(self.portal)
         for index in range(3):
-            api.add_job("job-%d" % index, title="Job %d" % index, runner="test.record",
-                        schedule="0 3 * * *", history=500)
+            api.add_job(
+                "job-%d" % index,
+                title="Job %d" % index,
+                runner="test.record",
+                schedule="0 3 * * *",
+                history=500,
+            )
             for _run in range(40):
                 api.run_now("job-%d" % index)
                 api.tick()

@@ -30,13 +30,19 @@ class TestIdleTick(TickTestCase):
         super().setUp()
         for index in range(JOBS):
             job_id = "job-%03d" % index
-            values = dict(title=job_id, runner="test.record", schedule="%d 3 * * *" % (index % 60))
+            values = {
+                "title": job_id,
+                "runner": "test.record",
+                "schedule": "%d 3 * * *" % (index % 60),
+            }
             write_job(job_id, validate(job_id, values))
         self.add("every-minute", enabled=False)
         api.tick(T0)  # arms the jobs and beats
 
     def spy(self, owner, name):
-        patcher = mock.patch.object(owner, name, autospec=True, side_effect=getattr(owner, name))
+        patcher = mock.patch.object(
+            owner, name, autospec=True, side_effect=getattr(owner, name)
+        )
         calls = patcher.start()
         self.addCleanup(patcher.stop)
         return calls
@@ -94,8 +100,17 @@ class TestHistoryAppend(unittest.TestCase):
         self.addCleanup(transaction.abort)
 
     def run_at(self, state, limit, started):
-        state.append(limit, slot=started, started=started, finished=started, duration=0.01,
-                     status="success", message="ok", traceback="", client="host:1234")
+        state.append(
+            limit,
+            slot=started,
+            started=started,
+            finished=started,
+            duration=0.01,
+            status="success",
+            message="ok",
+            traceback="",
+            client="host:1234",
+        )
 
     def appends(self, limit):
         """Fill a history to ``limit`` runs, then append more (each trims
@@ -110,7 +125,11 @@ class TestHistoryAppend(unittest.TestCase):
             before, size = self.storage.lastTransaction(), self.path.stat().st_size
             self.run_at(state, limit, T0 + timedelta(days=1, minutes=index))
             transaction.commit()
-            (objects,) = [len(list(txn)) for txn in self.storage.iterator(before) if txn.tid != before]
+            (objects,) = [
+                len(list(txn))
+                for txn in self.storage.iterator(before)
+                if txn.tid != before
+            ]
             written.append((objects, self.path.stat().st_size - size))
         self.assertEqual(len(state.runs), limit)
         self.assertEqual(state.count, limit)

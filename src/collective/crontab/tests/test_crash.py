@@ -2,10 +2,10 @@
 middle of a run, and the server restarted under a ticking client. Times are
 injected. Level 2: ``make test`` runs it."""
 
-from collective.crontab.instance import create_site
-from collective.crontab.tests.cluster import ZEO_CLUSTER
-from collective.crontab.schedule import utcnow
 from collections import Counter
+from collective.crontab.instance import create_site
+from collective.crontab.schedule import utcnow
+from collective.crontab.tests.cluster import ZEO_CLUSTER
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +20,7 @@ RUNS = ("success", "warning", "failure")
 
 
 def at(moment):
-    return "tick=%s" % moment.isoformat()
+    return f"tick={moment.isoformat()}"
 
 
 def utc_minute(plus):
@@ -32,7 +32,7 @@ def wait_for(path, timeout=60):
     deadline = time.time() + timeout
     while not path.exists():
         if time.time() > deadline:
-            raise AssertionError("%s did not appear" % path)
+            raise AssertionError(f"{path} did not appear")
         time.sleep(0.1)
 
 
@@ -44,15 +44,29 @@ class TestCrash(unittest.TestCase):
         cluster = self.layer
         create_site(cluster.homes["c1"], site_id="Crash")
         release = cluster.dir / "release"
-        started = Path("%s.started" % release)
-        jobs = cluster.write("crash.json", {
-            "crashy": {"title": "Crashy", "runner": "test.block", "schedule": "* * * * *",
-                       "max_runtime": 30, "arguments": {"release": str(release)}},
-        })
+        started = Path(f"{release}.started")
+        jobs = cluster.write(
+            "crash.json",
+            {
+                "crashy": {
+                    "title": "Crashy",
+                    "runner": "test.block",
+                    "schedule": "* * * * *",
+                    "max_runtime": 30,
+                    "arguments": {"release": str(release)},
+                },
+            },
+        )
         armed = utc_minute(timedelta(minutes=2, seconds=30))
         slot = armed + timedelta(seconds=30)
         # c1 arms the job, then runs its first slot: the runner blocks.
-        victim = cluster.client("c1", "site=Crash", "jobs=%s" % jobs, at(armed), at(slot + timedelta(seconds=10)))
+        victim = cluster.client(
+            "c1",
+            "site=Crash",
+            f"jobs={jobs}",
+            at(armed),
+            at(slot + timedelta(seconds=10)),
+        )
         self.addCleanup(victim.kill)
         wait_for(started)
         self.assertEqual(started.read_text(), slot.isoformat())
@@ -65,7 +79,10 @@ class TestCrash(unittest.TestCase):
         # c2 ticks before the lease expires (slot + 10 s + 30 s), after it,
         # and in the next slot.
         before, after, next_slot = cluster.run(
-            "c2", "site=Crash", at(slot + timedelta(seconds=35)), at(slot + timedelta(seconds=45)),
+            "c2",
+            "site=Crash",
+            at(slot + timedelta(seconds=35)),
+            at(slot + timedelta(seconds=45)),
             at(slot + timedelta(seconds=65)),
         )
         self.assertEqual((before["abandoned"], before["ran"]), ([], []))
@@ -75,28 +92,50 @@ class TestCrash(unittest.TestCase):
             [(run["job"], run["slot"], run["status"]) for run in next_slot["ran"]],
             [("crashy", (slot + timedelta(minutes=1)).isoformat(), "success")],
         )
-        runs, titles, leases = cluster.read("Crash")
-        ledger = sorted((run["slot"], run["status"], run["client"]) for run in runs["crashy"])
-        self.assertEqual(ledger, [(slot, "abandoned", "c1"), (slot + timedelta(minutes=1), "success", "c2")])
+        runs, _titles, leases = cluster.read("Crash")
+        ledger = sorted(
+            (run["slot"], run["status"], run["client"]) for run in runs["crashy"]
+        )
+        self.assertEqual(
+            ledger,
+            [(slot, "abandoned", "c1"), (slot + timedelta(minutes=1), "success", "c2")],
+        )
         self.assertEqual(leases, {})
         (abandoned,) = [run for run in runs["crashy"] if run["status"] == "abandoned"]
-        self.assertIn("did not finish within its maximum run time", abandoned["message"])
-        print("\ncrash: 1 client killed, 1 run abandoned, the next slot ran once", file=sys.stderr)
+        self.assertIn(
+            "did not finish within its maximum run time", abandoned["message"]
+        )
+        print(
+            "\ncrash: 1 client killed, 1 run abandoned, the next slot ran once",
+            file=sys.stderr,
+        )
 
     def test_server_restart_under_a_ticking_client_then_catch_up_policy(self):
         cluster = self.layer
         create_site(cluster.homes["c3"], site_id="Restart")
         restarted = cluster.dir / "restarted"
-        jobs = cluster.write("restart.json", {
-            job_id: {"title": job_id, "runner": "collective.crontab.content-count",
-                     "schedule": "0 * * * *", "catch_up": policy}
-            for job_id, policy in (("late-skip", "skip"), ("late-once", "once"))
-        })
+        jobs = cluster.write(
+            "restart.json",
+            {
+                job_id: {
+                    "title": job_id,
+                    "runner": "collective.crontab.content-count",
+                    "schedule": "0 * * * *",
+                    "catch_up": policy,
+                }
+                for job_id, policy in (("late-skip", "skip"), ("late-once", "once"))
+            },
+        )
         hour = utc_minute(timedelta(hours=2)).replace(minute=0)
         client = cluster.client(
-            "c3", "site=Restart", "jobs=%s" % jobs, at(hour - timedelta(minutes=30)),
-            at(hour + timedelta(minutes=1)), "wait=%s" % restarted,
-            at(hour + timedelta(hours=3, minutes=20)), at(hour + timedelta(hours=4, minutes=1)),
+            "c3",
+            "site=Restart",
+            f"jobs={jobs}",
+            at(hour - timedelta(minutes=30)),
+            at(hour + timedelta(minutes=1)),
+            f"wait={restarted}",
+            at(hour + timedelta(hours=3, minutes=20)),
+            at(hour + timedelta(hours=4, minutes=1)),
         )
         self.addCleanup(client.kill)
         before = [json.loads(client.stdout.readline()) for step in range(3)]
@@ -111,8 +150,10 @@ class TestCrash(unittest.TestCase):
         # Three hours later: 1:00, 2:00 and 3:00 were missed.
         self.assertEqual(
             sorted((entry["job"], entry["slot"]) for entry in late["missed"]),
-            [("late-once", (hour + timedelta(hours=1)).isoformat()),
-             ("late-skip", (hour + timedelta(hours=1)).isoformat())],
+            [
+                ("late-once", (hour + timedelta(hours=1)).isoformat()),
+                ("late-skip", (hour + timedelta(hours=1)).isoformat()),
+            ],
         )
         self.assertEqual(
             [(entry["job"], entry["slot"]) for entry in late["ran"]],
@@ -120,14 +161,19 @@ class TestCrash(unittest.TestCase):
         )
         self.assertEqual(
             sorted((entry["job"], entry["slot"]) for entry in next_hour["ran"]),
-            [(job_id, (hour + timedelta(hours=4)).isoformat()) for job_id in ("late-once", "late-skip")],
+            [
+                (job_id, (hour + timedelta(hours=4)).isoformat())
+                for job_id in ("late-once", "late-skip")
+            ],
         )
-        runs, titles, leases = cluster.read("Restart")
+        runs, _titles, _leases = cluster.read("Restart")
         for job_id, catch_up in (("late-skip", []), ("late-once", [1])):
             ran = Counter(run["slot"] for run in runs[job_id] if run["status"] in RUNS)
             self.assertEqual(set(ran.values()), {1}, job_id)
             self.assertEqual(
-                sorted(ran), [hour + timedelta(hours=n) for n in [0] + catch_up + [4]], job_id
+                sorted(ran),
+                [hour + timedelta(hours=n) for n in [0, *catch_up, 4]],
+                job_id,
             )
             missed = [run["slot"] for run in runs[job_id] if run["status"] == "missed"]
             self.assertEqual(missed, [hour + timedelta(hours=1)], job_id)

@@ -7,8 +7,8 @@ from collective.crontab.tests.base import FakeClock
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
-from zope.component.hooks import getSite
 from weakref import WeakKeyDictionary
+from zope.component.hooks import getSite
 from zope.component.hooks import setSite
 
 import threading
@@ -22,7 +22,12 @@ class TestOverlong(TickTestCase):
         self.addCleanup(setattr, engine, "clock", engine.utcnow)
 
     def run_taking(self, seconds, max_runtime=3600):
-        self.add("slow", runner="test.takes", max_runtime=max_runtime, arguments={"seconds": str(seconds)})
+        self.add(
+            "slow",
+            runner="test.takes",
+            max_runtime=max_runtime,
+            arguments={"seconds": str(seconds)},
+        )
         api.tick(T0)
         self.clock.now = T0 + minutes(1)
         api.tick(T0 + minutes(1))
@@ -49,8 +54,18 @@ class TestOverlong(TickTestCase):
         self.add("slow", runner="test.record", max_runtime=60)
         api.tick(T0)
         state = self.crontab.state("slow")
-        old = {"slot": T0, "started": T0, "client": engine.CLIENT, "expires": T0 + minutes(1)}
-        new = {"slot": T0 + minutes(120), "started": T0, "client": "other", "expires": T0 + minutes(121)}
+        old = {
+            "slot": T0,
+            "started": T0,
+            "client": engine.CLIENT,
+            "expires": T0 + minutes(1),
+        }
+        new = {
+            "slot": T0 + minutes(120),
+            "started": T0,
+            "client": "other",
+            "expires": T0 + minutes(121),
+        }
         state.lease = new
         self.crontab.running["slow"] = new["expires"]
         transaction.commit()
@@ -68,7 +83,9 @@ class TestConflicts(TickTestCase):
     connection commits a write to the site first: a real ConflictError."""
 
     def run_conflicting(self, job_id, conflicts):
-        self.add(job_id, runner="test.conflict", arguments={"conflicts": str(conflicts)})
+        self.add(
+            job_id, runner="test.conflict", arguments={"conflicts": str(conflicts)}
+        )
         api.tick(T0)
         return api.tick(T0 + minutes(1))
 
@@ -84,7 +101,10 @@ class TestConflicts(TickTestCase):
         summary = self.run_conflicting("hopeless", 1000)
         (run,) = api.history("hopeless")
         self.assertEqual(run["status"], "failure")
-        self.assertEqual(run["message"], "Gave up after %d conflicting attempts" % engine.CONFLICT_RETRIES)
+        self.assertEqual(
+            run["message"],
+            "Gave up after %d conflicting attempts" % engine.CONFLICT_RETRIES,
+        )
         self.assertIn("ConflictError", run["traceback"])
         self.assertEqual([entry["status"] for entry in summary["ran"]], ["failure"])
         transaction.begin()
@@ -138,7 +158,13 @@ class TestLostRace(TickTestCase):
         self.assertEqual(loser["ran"], [])
         self.assertEqual(
             loser["lost"],
-            [{"job": "raced", "slot": (T0 + minutes(1)).replace(second=0).isoformat(), "to": engine.CLIENT}],
+            [
+                {
+                    "job": "raced",
+                    "slot": (T0 + minutes(1)).replace(second=0).isoformat(),
+                    "to": engine.CLIENT,
+                }
+            ],
         )
         self.assertEqual(self.last_transaction(), before)
         self.assertEqual(len(api.history("raced")), 1)

@@ -80,8 +80,10 @@ class TestLateJobs(TickTestCase):
         self.assertEqual(late["last_status"], "failure")
         self.assertEqual(
             result["problems"],
-            ["Cron job 'hourly' is late: no successful run since its slot at "
-             "2026-01-05T14:00:00+00:00 (last run: failure)"],
+            [
+                "Cron job 'hourly' is late: no successful run since its slot at "
+                "2026-01-05T14:00:00+00:00 (last run: failure)"
+            ],
         )
 
     def test_job_that_never_succeeded_is_late(self):
@@ -127,7 +129,10 @@ class TestLateJobs(TickTestCase):
         state = self.crontab.state("hourly")
         expires = at(13, 0) + timedelta(hours=1)
         state.lease = {
-            "slot": at(13, 0), "started": utcnow(), "client": "busy:1", "expires": expires
+            "slot": at(13, 0),
+            "started": utcnow(),
+            "client": "busy:1",
+            "expires": expires,
         }
         transaction.commit()
         self.assertEqual(self.late(at(13, 30)), [])
@@ -138,7 +143,9 @@ class TestLateJobs(TickTestCase):
 
     def test_enabled_job_with_invalid_time_zone_is_a_problem(self):
         self.hourly()
-        getUtility(IRegistry)["collective.crontab.jobs/hourly.timezone"] = "Mars/Olympus"
+        getUtility(IRegistry)["collective.crontab.jobs/hourly.timezone"] = (
+            "Mars/Olympus"
+        )
         transaction.commit()
         result = check(self.portal, at(12, 1))
         self.assertFalse(result["healthy"])

@@ -19,8 +19,16 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 def run(index, message="ok"):
     started = START + timedelta(minutes=index)
-    return dict(slot=started, started=started, finished=started + timedelta(seconds=1),
-                duration=1.0, status="success", message=message, traceback="", client="test:1")
+    return {
+        "slot": started,
+        "started": started,
+        "finished": started + timedelta(seconds=1),
+        "duration": 1.0,
+        "status": "success",
+        "message": message,
+        "traceback": "",
+        "client": "test:1",
+    }
 
 
 class TestBytesPerRun(unittest.TestCase):
@@ -74,7 +82,9 @@ class TestBytesPerRun(unittest.TestCase):
         state = JobState()
         state.append(10, **run(0))
         state.append(10, **dict(run(1), status="failure", message="boom"))
-        self.assertEqual([entry["message"] for entry in state.history(status="failure")], ["boom"])
+        self.assertEqual(
+            [entry["message"] for entry in state.history(status="failure")], ["boom"]
+        )
 
     def test_recent_strip_holds_twenty(self):
         state = JobState()
@@ -88,7 +98,9 @@ class TestBytesPerRun(unittest.TestCase):
         state.append(10, **run(0, "first"))
         state.append(10, **run(0, "second"))
         self.assertEqual(state.count, 2)
-        self.assertEqual({entry["message"] for entry in state.history()}, {"first", "second"})
+        self.assertEqual(
+            {entry["message"] for entry in state.history()}, {"first", "second"}
+        )
 
 
 class TestConcurrentLeases(unittest.TestCase):
@@ -100,7 +112,10 @@ class TestConcurrentLeases(unittest.TestCase):
         self.addCleanup(folder.cleanup)
         db = DB(FileStorage(os.path.join(folder.name, "Data.fs")))  # resolves conflicts
         try:
-            first, second = transaction.TransactionManager(), transaction.TransactionManager()
+            first, second = (
+                transaction.TransactionManager(),
+                transaction.TransactionManager(),
+            )
             one = db.open(transaction_manager=first)
             one.root()["crontab"] = Crontab()
             one.root()["crontab"].running["a-job"] = START
@@ -111,6 +126,8 @@ class TestConcurrentLeases(unittest.TestCase):
             first.commit()
             second.commit()  # a ConflictError here would lose the claim
             first.begin()
-            self.assertEqual(dict(one.root()["crontab"].running), {"a-job": None, "b-job": START})
+            self.assertEqual(
+                dict(one.root()["crontab"].running), {"a-job": None, "b-job": START}
+            )
         finally:
             db.close()

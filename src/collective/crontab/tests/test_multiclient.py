@@ -2,9 +2,9 @@
 site on a real ZEO server for three minutes, at the same instants, and the
 ZEO server is restarted in the middle. Level 2: ``make test`` runs it."""
 
+from collections import Counter
 from collective.crontab.tests.cluster import CLIENTS
 from collective.crontab.tests.cluster import ZEO_CLUSTER
-from collections import Counter
 from datetime import datetime
 from datetime import timedelta
 from plone.testing import Layer
@@ -43,10 +43,13 @@ class ExactlyOnceRun(Layer):
     def setUp(self):
         cluster = ZEO_CLUSTER
         jobs = {
-            job_id: dict(fields, title=job_id, schedule="* * * * *") for job_id, fields in JOBS.items()
+            job_id: dict(fields, title=job_id, schedule="* * * * *")
+            for job_id, fields in JOBS.items()
         }
-        added, armed = cluster.run("c1", "jobs=%s" % cluster.write("jobs.json", jobs), "tick=")
-        logs = {name: cluster.dir / ("%s.jsonl" % name) for name in CLIENTS}
+        _added, armed = cluster.run(
+            "c1", "jobs={}".format(cluster.write("jobs.json", jobs)), "tick="
+        )
+        logs = {name: cluster.dir / (f"{name}.jsonl") for name in CLIENTS}
         processes = [
             cluster.client(name, "loop=%d,%d,%s" % (DURATION, INTERVAL, logs[name]))
             for name in CLIENTS
@@ -55,12 +58,20 @@ class ExactlyOnceRun(Layer):
         for process in processes:
             process.communicate(timeout=DURATION + 120)
         self["ticks"] = ticks = {
-            name: [json.loads(line) for line in logs[name].read_text().splitlines()] for name in CLIENTS
+            name: [json.loads(line) for line in logs[name].read_text().splitlines()]
+            for name in CLIENTS
         }
-        summaries = [tick["summary"] for lines in ticks.values() for tick in lines if "summary" in tick]
+        summaries = [
+            tick["summary"]
+            for lines in ticks.values()
+            for tick in lines
+            if "summary" in tick
+        ]
         until = max(datetime.fromisoformat(summary["now"]) for summary in summaries)
         self["summaries"] = summaries
-        self["expected"] = list(minute_slots(datetime.fromisoformat(armed["now"]), until))
+        self["expected"] = list(
+            minute_slots(datetime.fromisoformat(armed["now"]), until)
+        )
         self["runs"], self["titles"], self["leases"] = cluster.read()
 
     def restart_server_mid_minute(self, cluster, started):
@@ -85,13 +96,23 @@ class TestExactlyOnce(unittest.TestCase):
     level = 2
 
     def __getattr__(self, name):
-        if name in ("outage", "ticks", "summaries", "expected", "runs", "titles", "leases"):
+        if name in (
+            "outage",
+            "ticks",
+            "summaries",
+            "expected",
+            "runs",
+            "titles",
+            "leases",
+        ):
             return self.layer[name]
         raise AttributeError(name)
 
     def slots_run(self, job_id):
         return Counter(
-            datetime.isoformat(run["slot"]) for run in self.runs[job_id] if run["status"] in RUNS
+            datetime.isoformat(run["slot"])
+            for run in self.runs[job_id]
+            if run["status"] in RUNS
         )
 
     def test_every_slot_of_every_job_ran_exactly_once(self):
@@ -111,9 +132,17 @@ class TestExactlyOnce(unittest.TestCase):
         print(
             "\nexactly once: %d clients, %d jobs x %d slots = %d expected, %d runs, "
             "%d duplicates, %d misses, %d lost races, %d failed ticks during the outage"
-            % (len(CLIENTS), len(JOBS), len(expected), len(JOBS) * len(expected),
-               figures["runs"], figures["duplicates"], figures["misses"],
-               sum(len(summary["lost"]) for summary in self.summaries), len(self.errors())),
+            % (
+                len(CLIENTS),
+                len(JOBS),
+                len(expected),
+                len(JOBS) * len(expected),
+                figures["runs"],
+                figures["duplicates"],
+                figures["misses"],
+                sum(len(summary["lost"]) for summary in self.summaries),
+                len(self.errors()),
+            ),
             file=sys.stderr,
         )
 
@@ -126,11 +155,13 @@ class TestExactlyOnce(unittest.TestCase):
     def test_runs_succeeded(self):
         for job_id in JOBS:
             statuses = {run["status"] for run in self.runs[job_id]}
-            self.assertEqual(statuses, {"warning"} if job_id == "warn" else {"success"}, job_id)
+            self.assertEqual(
+                statuses, {"warning"} if job_id == "warn" else {"success"}, job_id
+            )
 
     def test_content_committed_once_per_slot(self):
         titles = Counter(self.titles)
-        expected = Counter("content %s" % slot.isoformat() for slot in self.expected)
+        expected = Counter(f"content {slot.isoformat()}" for slot in self.expected)
         self.assertEqual(titles, expected)
 
     def test_log_names_the_client_that_ran_each_slot(self):
@@ -151,13 +182,21 @@ class TestExactlyOnce(unittest.TestCase):
                     self.assertEqual(winners[(lost["job"], lost["slot"])], lost["to"])
 
     def errors(self):
-        return [tick for ticks in self.ticks.values() for tick in ticks if "error" in tick]
+        return [
+            tick for ticks in self.ticks.values() for tick in ticks if "error" in tick
+        ]
 
     def test_clients_reconnect_after_the_server_restart(self):
         stopped, restarted = self.outage
         for name, ticks in self.ticks.items():
-            during = [tick["connected"] for tick in ticks if stopped < tick["at"] < restarted - 1]
-            after = [tick["connected"] for tick in ticks if tick["at"] > restarted + INTERVAL]
+            during = [
+                tick["connected"]
+                for tick in ticks
+                if stopped < tick["at"] < restarted - 1
+            ]
+            after = [
+                tick["connected"] for tick in ticks if tick["at"] > restarted + INTERVAL
+            ]
             self.assertIn(False, during, name)
             self.assertTrue(after, name)
             self.assertNotIn(False, after, name)

@@ -46,7 +46,9 @@ class MailTestCase(TickTestCase):
 
 class TestFailureMail(MailTestCase):
     def test_failure_mails_the_notify_list_with_slot_message_and_traceback(self):
-        self.add("nightly", runner="test.fail", notify=["ops@example.org", "me@example.org"])
+        self.add(
+            "nightly", runner="test.fail", notify=["ops@example.org", "me@example.org"]
+        )
         api.tick(T0)
         api.tick(T0 + minutes(1))
         [mail] = self.mails()
@@ -77,18 +79,25 @@ class TestFailureMail(MailTestCase):
         self.assertEqual(subjects, ["[Plone site] Cron job nightly failed"] * 2)
 
     def test_recovery_mail_only_when_asked(self):
-        self.add("nightly", runner="test.fail", notify=["ops@example.org"],
-                 notify_recovery=True)
+        self.add(
+            "nightly",
+            runner="test.fail",
+            notify=["ops@example.org"],
+            notify_recovery=True,
+        )
         api.tick(T0)
         api.tick(T0 + minutes(1))
         self.fail_then("test.record")
         api.tick(T0 + minutes(2))
         api.tick(T0 + minutes(3))
         subjects = [mail["Subject"] for mail in self.mails()]
-        self.assertEqual(subjects, [
-            "[Plone site] Cron job nightly failed",
-            "[Plone site] Cron job nightly recovered",
-        ])
+        self.assertEqual(
+            subjects,
+            [
+                "[Plone site] Cron job nightly failed",
+                "[Plone site] Cron job nightly recovered",
+            ],
+        )
         self.assertFalse(self.crontab.state("nightly").failing)
 
     def test_successful_runs_send_nothing(self):
@@ -109,7 +118,12 @@ class TestFailureMail(MailTestCase):
         api.tick(T0)
         state = self.crontab.state("crashy")
         expires = T0 + timedelta(seconds=60)
-        state.lease = {"slot": T0, "started": utcnow(), "client": "dead:1", "expires": expires}
+        state.lease = {
+            "slot": T0,
+            "started": utcnow(),
+            "client": "dead:1",
+            "expires": expires,
+        }
         self.crontab.running["crashy"] = expires
         transaction.commit()
         api.tick(T0 + minutes(2))
@@ -154,8 +168,12 @@ class TestNotificationFields(TickTestCase):
         )
 
     def test_fields_are_stored_cleaned(self):
-        job = self.add("nightly", notify=[" ops@example.org "], notify_recovery=True,
-                       ping_url=" https://hc-ping.com/abc ")
+        job = self.add(
+            "nightly",
+            notify=[" ops@example.org "],
+            notify_recovery=True,
+            ping_url=" https://hc-ping.com/abc ",
+        )
         self.assertEqual(job["notify"], ["ops@example.org"])
         self.assertTrue(job["notify_recovery"])
         self.assertEqual(job["ping_url"], "https://hc-ping.com/abc")
@@ -234,7 +252,9 @@ class TestPings(TickTestCase):
     def test_a_hanging_ping_server_delays_the_run_only_by_the_timeout(self):
         hanging = PingServer(HANGING_PORT, delay=2)
         self.addCleanup(hanging.stop)
-        self.addCleanup(setattr, notifications, "PING_TIMEOUT", notifications.PING_TIMEOUT)
+        self.addCleanup(
+            setattr, notifications, "PING_TIMEOUT", notifications.PING_TIMEOUT
+        )
         notifications.PING_TIMEOUT = 0.3
         self.add("nightly", ping_url="http://127.0.0.1:%d/slow" % HANGING_PORT)
         api.tick(T0)
@@ -252,9 +272,13 @@ class TestGermanMail(MailTestCase):
         api.tick(T0)
         api.tick(T0 + minutes(1))
         [mail] = self.mails()
-        self.assertEqual(mail["Subject"], "[Plone site] Cron-Job nightly fehlgeschlagen")
+        self.assertEqual(
+            mail["Subject"], "[Plone site] Cron-Job nightly fehlgeschlagen"
+        )
         body = mail.get_content()
         self.assertIn(
             "Der Cron-Job nightly (Nightly) wurde nicht abgeschlossen: Status failure "
-            "für den Termin 2026-01-05T12:01:00+00:00", body)
+            "für den Termin 2026-01-05T12:01:00+00:00",
+            body,
+        )
         self.assertIn("Meldung:\nRuntimeError: the runner broke on purpose", body)

@@ -26,10 +26,18 @@ class TestPreview(unittest.TestCase):
         self.assertEqual(
             [(t.at, t.start, t.end, t.gap) for t in found],
             [
-                (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), datetime(2026, 3, 29, 2, 0),
-                 datetime(2026, 3, 29, 3, 0), True),
-                (datetime(2026, 10, 25, 1, 0, tzinfo=UTC), datetime(2026, 10, 25, 2, 0),
-                 datetime(2026, 10, 25, 3, 0), False),
+                (
+                    datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+                    datetime(2026, 3, 29, 2, 0),
+                    datetime(2026, 3, 29, 3, 0),
+                    True,
+                ),
+                (
+                    datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
+                    datetime(2026, 10, 25, 2, 0),
+                    datetime(2026, 10, 25, 3, 0),
+                    False,
+                ),
             ],
         )
 
@@ -51,7 +59,9 @@ class TestPreview(unittest.TestCase):
 
     def test_weekday_that_misses_the_change_day_is_not_warned(self):
         # 29 March and 25 October 2026 are Sundays.
-        self.assertEqual(dst_warnings(Schedule("30 2 * * 1-5", "Europe/Berlin"), NOW), [])
+        self.assertEqual(
+            dst_warnings(Schedule("30 2 * * 1-5", "Europe/Berlin"), NOW), []
+        )
 
     def test_cadence_jobs_are_warned_as_such(self):
         warnings = dst_warnings(Schedule("*/15 * * * *", "America/New_York"), NOW)

@@ -37,7 +37,7 @@ class Session(requests.Session):
 
     def request(self, method, url, **kwargs):
         if not url.startswith("http"):
-            url = "%s/%s" % (self.base, url)
+            url = f"{self.base}/{url}"
         return super().request(method, url, timeout=60, **kwargs)
 
 
@@ -63,7 +63,11 @@ class RestTestCase(unittest.TestCase):
         return session
 
     def add(self, job_id, **fields):
-        values = dict(title=job_id.title(), runner="test.record", schedule="0 * * * *")
+        values = {
+            "title": job_id.title(),
+            "runner": "test.record",
+            "schedule": "0 * * * *",
+        }
         values.update(fields)
         api.add_job(job_id, **values)
         transaction.commit()
@@ -124,11 +128,17 @@ class TestJob(RestTestCase):
         history = data["history"]
         self.assertEqual(history["items_total"], 5)
         slots = [run["slot"] for run in history["items"]]
-        self.assertEqual(slots, ["2026-01-05T12:03:00+00:00", "2026-01-05T12:02:00+00:00"])
+        self.assertEqual(
+            slots, ["2026-01-05T12:03:00+00:00", "2026-01-05T12:02:00+00:00"]
+        )
         self.assertEqual(history["items"][0]["status"], "success")
         links = history["batching"]
-        self.assertEqual(links["next"], self.url + "/@crontab/minutely?b_start=4&b_size=2")
-        self.assertEqual(links["prev"], self.url + "/@crontab/minutely?b_start=0&b_size=2")
+        self.assertEqual(
+            links["next"], self.url + "/@crontab/minutely?b_start=4&b_size=2"
+        )
+        self.assertEqual(
+            links["prev"], self.url + "/@crontab/minutely?b_start=0&b_size=2"
+        )
         last = self.manager.get(links["last"]).json()["history"]["items"]
         self.assertEqual([run["slot"] for run in last], ["2026-01-05T12:01:00+00:00"])
 
@@ -157,8 +167,13 @@ class TestAdd(RestTestCase):
     def test_add_job(self):
         response = self.manager.post(
             "@crontab",
-            json={"id": "pack", "title": "Pack", "runner": "test.record",
-                  "schedule": "@daily", "arguments": {"days": "7"}},
+            json={
+                "id": "pack",
+                "title": "Pack",
+                "runner": "test.record",
+                "schedule": "@daily",
+                "arguments": {"days": "7"},
+            },
         )
         self.assertEqual(response.status_code, 201)
         self.assertEqual(response.headers["Location"], self.url + "/@crontab/pack")
@@ -171,7 +186,8 @@ class TestAdd(RestTestCase):
 
     def test_bad_fields_are_400_naming_each_field(self):
         response = self.manager.post(
-            "@crontab", json=dict(JOB, id="bad", runner="no.such", schedule="61 * * * *")
+            "@crontab",
+            json=dict(JOB, id="bad", runner="no.such", schedule="61 * * * *"),
         )
         self.assertEqual(response.status_code, 400)
         error = response.json()["error"]
@@ -186,13 +202,16 @@ class TestAdd(RestTestCase):
 
     def test_missing_id_is_400(self):
         response = self.manager.post("@crontab", json=JOB)
-        self.assertEqual(self.errors(response), [{"field": "id", "message": "is required"}])
+        self.assertEqual(
+            self.errors(response), [{"field": "id", "message": "is required"}]
+        )
 
     def test_existing_id_is_400(self):
         self.add("hourly")
         response = self.manager.post("@crontab", json=dict(JOB, id="hourly"))
         self.assertEqual(
-            self.errors(response), [{"field": "id", "message": "a job with this id already exists"}]
+            self.errors(response),
+            [{"field": "id", "message": "a job with this id already exists"}],
         )
 
     def test_malformed_json_is_400(self):
@@ -200,7 +219,9 @@ class TestAdd(RestTestCase):
             "@crontab", data="{not json", headers={"Content-Type": "application/json"}
         )
         self.assertEqual(response.status_code, 400)
-        self.assertEqual(response.json()["error"]["message"], "No JSON object could be decoded")
+        self.assertEqual(
+            response.json()["error"]["message"], "No JSON object could be decoded"
+        )
 
     def test_anonymous_cannot_add(self):
         response = self.anonymous.post("@crontab", json=dict(JOB, id="x"))
@@ -210,22 +231,32 @@ class TestAdd(RestTestCase):
 
 
 class TestOwnerRule(RestTestCase):
-    job = {"id": "as-admin", "title": "As admin", "runner": "test.whoami", "schedule": "@daily"}
+    job = {
+        "id": "as-admin",
+        "title": "As admin",
+        "runner": "test.whoami",
+        "schedule": "@daily",
+    }
 
     def test_site_administrator_cannot_make_a_job_run_as_admin(self):
-        response = self.siteadmin.post("@crontab", json=dict(self.job, owner=SITE_OWNER_NAME))
+        response = self.siteadmin.post(
+            "@crontab", json=dict(self.job, owner=SITE_OWNER_NAME)
+        )
         self.assertEqual(response.status_code, 403)
         error = response.json()["error"]
         self.assertEqual(error["type"], "Forbidden")
         self.assertIn(
-            "only a Manager may make a job run as another user ('admin')", error["message"]
+            "only a Manager may make a job run as another user ('admin')",
+            error["message"],
         )
         self.fresh()
         self.assertIsNone(read_job("as-admin"))
 
     def test_site_administrator_cannot_patch_the_owner(self):
         self.add("mine", runner="test.whoami")
-        response = self.siteadmin.patch("@crontab/mine", json={"owner": SITE_OWNER_NAME})
+        response = self.siteadmin.patch(
+            "@crontab/mine", json={"owner": SITE_OWNER_NAME}
+        )
         self.assertEqual(response.status_code, 403)
         self.fresh()
         self.assertEqual(read_job("mine").owner, TEST_USER_ID)
@@ -244,7 +275,8 @@ class TestOwnerRule(RestTestCase):
     def test_unknown_owner_is_400(self):
         response = self.manager.post("@crontab", json=dict(self.job, owner="ghost"))
         self.assertEqual(
-            self.errors(response), [{"field": "owner", "message": "user 'ghost' does not exist"}]
+            self.errors(response),
+            [{"field": "owner", "message": "user 'ghost' does not exist"}],
         )
 
 
@@ -260,7 +292,8 @@ class TestEdit(RestTestCase):
     def test_patch_returns_the_job_when_asked(self):
         self.add("hourly")
         response = self.manager.patch(
-            "@crontab/hourly", json={"schedule": "*/5 * * * *"},
+            "@crontab/hourly",
+            json={"schedule": "*/5 * * * *"},
             headers={"Prefer": "return=representation"},
         )
         self.assertEqual(response.status_code, 200)
@@ -273,7 +306,9 @@ class TestEdit(RestTestCase):
         )
         (error,) = self.errors(response)
         self.assertEqual(error["field"], "timezone")
-        self.assertEqual(error["message"], "'Mars/Olympus' is not a known IANA time zone")
+        self.assertEqual(
+            error["message"], "'Mars/Olympus' is not a known IANA time zone"
+        )
         self.fresh()
         self.assertEqual(read_job("hourly").title, "Hourly")
 
@@ -281,7 +316,8 @@ class TestEdit(RestTestCase):
         self.add("hourly")
         response = self.manager.patch("@crontab/hourly", json={"colour": "red"})
         self.assertEqual(
-            self.errors(response), [{"field": "colour", "message": "is not a field of a cron job"}]
+            self.errors(response),
+            [{"field": "colour", "message": "is not a field of a cron job"}],
         )
 
     def test_patch_unknown_job_is_404(self):
@@ -360,7 +396,9 @@ class TestHealth(RestTestCase):
         transaction.commit()
 
     def test_anonymous_gets_fail_and_nothing_else(self):
-        response = self.anonymous.get("@@crontab-health", headers={"Accept": "text/plain"})
+        response = self.anonymous.get(
+            "@@crontab-health", headers={"Accept": "text/plain"}
+        )
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.text, "FAIL")
         self.assertEqual(response.headers["Cache-Control"], "no-store")
@@ -371,15 +409,21 @@ class TestHealth(RestTestCase):
     def test_anonymous_gets_ok_when_the_clock_ticks(self):
         api.tick(utcnow())
         transaction.commit()
-        response = self.anonymous.get("@@crontab-health", headers={"Accept": "text/plain"})
+        response = self.anonymous.get(
+            "@@crontab-health", headers={"Accept": "text/plain"}
+        )
         self.assertEqual((response.status_code, response.text), (200, "OK"))
         response = self.anonymous.get("@crontab-health")
-        self.assertEqual((response.status_code, response.json()), (200, {"status": "OK"}))
+        self.assertEqual(
+            (response.status_code, response.json()), (200, {"status": "OK"})
+        )
 
     def test_member_gets_no_details(self):
         self.late_job()
         response = self.member.get("@crontab-health")
-        self.assertEqual((response.status_code, response.json()), (503, {"status": "FAIL"}))
+        self.assertEqual(
+            (response.status_code, response.json()), (503, {"status": "FAIL"})
+        )
 
     def test_manager_gets_what_is_wrong(self):
         self.late_job()
@@ -401,7 +445,9 @@ class TestHealth(RestTestCase):
         response = self.manager.get("@crontab-health")
         self.assertEqual(response.status_code, 200)
         data = response.json()
-        self.assertEqual((data["status"], data["problems"], data["late"]), ("OK", [], []))
+        self.assertEqual(
+            (data["status"], data["problems"], data["late"]), ("OK", [], [])
+        )
         self.assertIsNotNone(data["clock"]["last_tick"])
 
 
@@ -423,10 +469,14 @@ class TestControlpanel(RestTestCase):
         choices = [value for value, title in properties["catch_up"]["choices"]]
         self.assertEqual(choices, ["skip", "once"])
         self.assertIn("runner", data["schema"]["required"])
-        self.assertEqual([job["@id"] for job in data["items"]], [self.url + "/@crontab/hourly"])
+        self.assertEqual(
+            [job["@id"] for job in data["items"]], [self.url + "/@crontab/hourly"]
+        )
         self.assertEqual(data["@components"]["crontab"]["@id"], self.url + "/@crontab")
 
     def test_panel_settings_cannot_be_patched(self):
-        response = self.manager.patch("@controlpanels/crontab-controlpanel", json={"title": "x"})
+        response = self.manager.patch(
+            "@controlpanels/crontab-controlpanel", json={"title": "x"}
+        )
         self.assertEqual(response.status_code, 400)
         self.assertIn("@crontab", response.json()["message"])

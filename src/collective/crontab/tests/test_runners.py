@@ -1,18 +1,17 @@
 """The built-in runners, run through the tick like any job."""
 
 from collective.crontab import api
+from collective.crontab.jobs import Job
+from collective.crontab.runners.pack import PackDatabase
+from collective.crontab.runners.vocabulary import runners_vocabulary
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
-from collective.crontab.runners.vocabulary import runners_vocabulary
-from plone.app.testing import SITE_OWNER_NAME
-from Products.CMFCore.utils import getToolByName
-
-from collective.crontab.jobs import Job
-from collective.crontab.runners.pack import PackDatabase
 from collective.crontab.tick import run_as
 from OFS.Application import Application
 from OFS.Folder import Folder
+from plone.app.testing import SITE_OWNER_NAME
+from Products.CMFCore.utils import getToolByName
 from ZODB.DB import DB
 from ZODB.FileStorage import FileStorage
 
@@ -46,7 +45,11 @@ class TestCallView(RunnerTestCase):
         self.assertIn("argument 'path' is required", run["message"])
 
     def test_unknown_path(self):
-        run = self.run_job("bad-path", "collective.crontab.call-view", arguments={"path": "no/such/thing"})
+        run = self.run_job(
+            "bad-path",
+            "collective.crontab.call-view",
+            arguments={"path": "no/such/thing"},
+        )
         self.assertEqual(run["status"], "failure")
         self.assertIn("no", run["message"])
 
@@ -78,11 +81,15 @@ class TestPack(RunnerTestCase):
                     app.site.title = "revision %d" % revision
                     transaction.commit()
                 before = db.getSize()
-                job = Job(id="pack", runner="collective.crontab.pack", arguments={"days": "0"})
+                job = Job(
+                    id="pack", runner="collective.crontab.pack", arguments={"days": "0"}
+                )
                 with run_as(app, "admin"):
                     message = PackDatabase()(app.site, job)
                 self.assertLess(db.getSize(), before)
-                self.assertIn("keeping 0 days: %d -> %d bytes" % (before, db.getSize()), message)
+                self.assertIn(
+                    "keeping 0 days: %d -> %d bytes" % (before, db.getSize()), message
+                )
                 connection.close()
             finally:
                 db.close()
@@ -94,14 +101,21 @@ class TestPack(RunnerTestCase):
 
     def test_pack_refused_for_site_administrator(self):
         acl_users = getToolByName(self.portal, "acl_users")
-        acl_users.userFolderAddUser("siteadmin", "secret-password", ["Site Administrator"], [])
+        acl_users.userFolderAddUser(
+            "siteadmin", "secret-password", ["Site Administrator"], []
+        )
         transaction.commit()
         run = self.run_job("pack", "collective.crontab.pack", owner="siteadmin")
         self.assertEqual(run["status"], "failure")
         self.assertIn("right to manage the Zope root", run["message"])
 
     def test_days_must_be_a_number(self):
-        run = self.run_job("pack", "collective.crontab.pack", owner=SITE_OWNER_NAME, arguments={"days": "a week"})
+        run = self.run_job(
+            "pack",
+            "collective.crontab.pack",
+            owner=SITE_OWNER_NAME,
+            arguments={"days": "a week"},
+        )
         self.assertEqual(run["status"], "failure")
         self.assertIn("argument 'days' must be a number", run["message"])
 
@@ -128,7 +142,11 @@ class TestVocabulary(TickTestCase):
 class TestCallViewIsolation(RunnerTestCase):
     def test_error_status_of_called_view_is_a_failure_and_not_the_ticks(self):
         request = self.layer["request"]
-        run = self.run_job("health", "collective.crontab.call-view", arguments={"path": "@@crontab-health"})
+        run = self.run_job(
+            "health",
+            "collective.crontab.call-view",
+            arguments={"path": "@@crontab-health"},
+        )
         # The last tick was at T0, months before the real now: health says 503.
         self.assertEqual(run["status"], "failure")
         self.assertIn("answered HTTP 503", run["message"])

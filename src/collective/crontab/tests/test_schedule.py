@@ -10,6 +10,7 @@ from datetime import datetime
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import itertools
 import unittest
 
 
@@ -91,7 +92,9 @@ class TestNormalize(unittest.TestCase):
     def test_unknown_timezone(self):
         with self.assertRaises(ScheduleError) as caught:
             validate_timezone("Mars/Olympus")
-        self.assertIn("'Mars/Olympus' is not a known IANA time zone", str(caught.exception))
+        self.assertIn(
+            "'Mars/Olympus' is not a known IANA time zone", str(caught.exception)
+        )
 
     def test_describe(self):
         self.assertEqual(describe("0 3 * * 0"), "At 03:00, only on Sunday")
@@ -100,8 +103,12 @@ class TestNormalize(unittest.TestCase):
 class TestSlots(unittest.TestCase):
     def test_next_after_is_strictly_after(self):
         schedule = Schedule("*/15 * * * *")
-        self.assertEqual(schedule.next_after(utc(2026, 1, 1, 12, 0)), utc(2026, 1, 1, 12, 15))
-        self.assertEqual(schedule.next_after(utc(2026, 1, 1, 12, 0, 1)), utc(2026, 1, 1, 12, 15))
+        self.assertEqual(
+            schedule.next_after(utc(2026, 1, 1, 12, 0)), utc(2026, 1, 1, 12, 15)
+        )
+        self.assertEqual(
+            schedule.next_after(utc(2026, 1, 1, 12, 0, 1)), utc(2026, 1, 1, 12, 15)
+        )
 
     def test_evaluated_in_job_timezone(self):
         schedule = Schedule("0 3 * * *", "Europe/Berlin")
@@ -111,7 +118,9 @@ class TestSlots(unittest.TestCase):
     def test_slots_window(self):
         schedule = Schedule("0 * * * *")
         slots = list(schedule.slots(utc(2026, 1, 1, 0, 0), utc(2026, 1, 1, 3, 0)))
-        self.assertEqual(slots, [utc(2026, 1, 1, 1), utc(2026, 1, 1, 2), utc(2026, 1, 1, 3)])
+        self.assertEqual(
+            slots, [utc(2026, 1, 1, 1), utc(2026, 1, 1, 2), utc(2026, 1, 1, 3)]
+        )
 
     def test_returns_aware_utc(self):
         slot = Schedule("0 3 * * *", "Asia/Tokyo").next_after(utc(2026, 1, 1))
@@ -158,18 +167,24 @@ class TestDaylightSaving(unittest.TestCase):
         slots = list(schedule.slots(start, end))
         # 02:00 and 02:30 happen twice in real time.
         self.assertEqual(len(slots), 5)
-        gaps = {b - a for a, b in zip(slots, slots[1:])}
+        gaps = {b - a for a, b in itertools.pairwise(slots)}
         self.assertEqual(gaps, {timedelta(minutes=30)})
 
     def test_hourly_keeps_cadence_through_repeated_hour(self):
         schedule = Schedule("0 * * * *", "Europe/Berlin")
         slots = list(schedule.slots(utc(2026, 10, 24, 22), utc(2026, 10, 25, 4)))
         self.assertEqual(len(slots), 6)
-        self.assertEqual({b - a for a, b in zip(slots, slots[1:])}, {timedelta(hours=1)})
+        self.assertEqual(
+            {b - a for a, b in itertools.pairwise(slots)}, {timedelta(hours=1)}
+        )
 
     def test_step_skips_wall_times_in_gap(self):
         schedule = Schedule("*/30 * * * *", "Europe/Berlin")
-        slots = list(schedule.slots(local(BERLIN, 2026, 3, 29, 1, 15), local(BERLIN, 2026, 3, 29, 3, 45)))
+        slots = list(
+            schedule.slots(
+                local(BERLIN, 2026, 3, 29, 1, 15), local(BERLIN, 2026, 3, 29, 3, 45)
+            )
+        )
         walls = [slot.astimezone(BERLIN).strftime("%H:%M") for slot in slots]
         self.assertEqual(walls, ["01:30", "03:00", "03:30"])
 
@@ -185,12 +200,16 @@ class TestDaylightSaving(unittest.TestCase):
 
 class TestPlan(unittest.TestCase):
     def test_nothing_due(self):
-        plan = Schedule("0 * * * *").plan(utc(2026, 1, 1, 12, 0), utc(2026, 1, 1, 12, 59))
+        plan = Schedule("0 * * * *").plan(
+            utc(2026, 1, 1, 12, 0), utc(2026, 1, 1, 12, 59)
+        )
         self.assertEqual(plan.run, ())
         self.assertIsNone(plan.last)
 
     def test_due_slot(self):
-        plan = Schedule("0 * * * *").plan(utc(2026, 1, 1, 12, 0), utc(2026, 1, 1, 13, 0, 20))
+        plan = Schedule("0 * * * *").plan(
+            utc(2026, 1, 1, 12, 0), utc(2026, 1, 1, 13, 0, 20)
+        )
         self.assertEqual(plan.run, (utc(2026, 1, 1, 13),))
         self.assertEqual(plan.missed, ())
         self.assertEqual(plan.last, utc(2026, 1, 1, 13))
@@ -206,17 +225,23 @@ class TestPlan(unittest.TestCase):
         self.assertEqual(plan.last, utc(2026, 1, 1, 5, 30))
 
     def test_once_runs_one_for_all_missed(self):
-        plan = Schedule("0 * * * *").plan(utc(2026, 1, 1, 0), utc(2026, 1, 1, 5, 30), "once")
+        plan = Schedule("0 * * * *").plan(
+            utc(2026, 1, 1, 0), utc(2026, 1, 1, 5, 30), "once"
+        )
         self.assertEqual(plan.run, (utc(2026, 1, 1, 1),))
 
     def test_missed_then_on_time(self):
-        plan = Schedule("*/10 * * * *").plan(utc(2026, 1, 1, 0), utc(2026, 1, 1, 1, 0, 30))
+        plan = Schedule("*/10 * * * *").plan(
+            utc(2026, 1, 1, 0), utc(2026, 1, 1, 1, 0, 30)
+        )
         self.assertEqual(plan.run, (utc(2026, 1, 1, 1, 0),))
         self.assertEqual(plan.missed[0], utc(2026, 1, 1, 0, 10))
 
     def test_every_on_time_slot_since_last_runs(self):
         # A publisher retry may land in the next slot: both slots run, once.
-        plan = Schedule("* * * * *").plan(utc(2026, 1, 1, 0, 0), utc(2026, 1, 1, 0, 2, 1))
+        plan = Schedule("* * * * *").plan(
+            utc(2026, 1, 1, 0, 0), utc(2026, 1, 1, 0, 2, 1)
+        )
         self.assertEqual(plan.run, (utc(2026, 1, 1, 0, 1), utc(2026, 1, 1, 0, 2)))
         again = Schedule("* * * * *").plan(plan.last, utc(2026, 1, 1, 0, 2, 30))
         self.assertEqual(again.run, ())

@@ -71,15 +71,13 @@ def field(low, high):
 
 @st.composite
 def expressions(draw):
-    expression = " ".join(
-        (
-            draw(field(0, 59)),
-            draw(field(0, 23)),
-            draw(st.one_of(st.just("*"), field(1, 28))),
-            draw(st.one_of(st.just("*"), field(1, 12))),
-            draw(st.one_of(st.just("*"), field(0, 6))),
-        )
-    )
+    expression = " ".join((
+        draw(field(0, 59)),
+        draw(field(0, 23)),
+        draw(st.one_of(st.just("*"), field(1, 28))),
+        draw(st.one_of(st.just("*"), field(1, 12))),
+        draw(st.one_of(st.just("*"), field(0, 6))),
+    ))
     try:
         return normalize(expression)
     except ScheduleError:
@@ -87,7 +85,9 @@ def expressions(draw):
 
 
 instants = st.one_of(
-    st.datetimes(datetime(2020, 1, 1), datetime(2030, 12, 31)).map(lambda moment: moment.replace(tzinfo=UTC)),
+    st.datetimes(datetime(2020, 1, 1), datetime(2030, 12, 31)).map(
+        lambda moment: moment.replace(tzinfo=UTC)
+    ),
     st.tuples(st.sampled_from(CHANGES), st.integers(-12 * 60, 12 * 60)).map(
         lambda pair: pair[0] + timedelta(minutes=pair[1])
     ),
@@ -121,11 +121,36 @@ def regular(expression, zone, slot):
 #: Windows across DST changes (Europe/Berlin 2026: 02:00-03:00 skipped on
 #: March 29, repeated on October 25; Lord Howe: a 30-minute gap), always tried.
 DST_WINDOWS = (
-    ("30 2 * * *", "Europe/Berlin", datetime(2026, 3, 28, 12, tzinfo=UTC), timedelta(days=1)),
-    ("30 2 * * *", "Europe/Berlin", datetime(2026, 10, 24, 12, tzinfo=UTC), timedelta(days=1)),
-    ("*/20 2 * * *", "Europe/Berlin", datetime(2026, 3, 28, 12, tzinfo=UTC), timedelta(days=1)),
-    ("*/20 1-3 * * *", "Europe/Berlin", datetime(2026, 10, 24, 12, tzinfo=UTC), timedelta(days=1)),
-    ("0 2 * * *", "Australia/Lord_Howe", datetime(2026, 10, 3, 0, tzinfo=UTC), timedelta(days=1)),
+    (
+        "30 2 * * *",
+        "Europe/Berlin",
+        datetime(2026, 3, 28, 12, tzinfo=UTC),
+        timedelta(days=1),
+    ),
+    (
+        "30 2 * * *",
+        "Europe/Berlin",
+        datetime(2026, 10, 24, 12, tzinfo=UTC),
+        timedelta(days=1),
+    ),
+    (
+        "*/20 2 * * *",
+        "Europe/Berlin",
+        datetime(2026, 3, 28, 12, tzinfo=UTC),
+        timedelta(days=1),
+    ),
+    (
+        "*/20 1-3 * * *",
+        "Europe/Berlin",
+        datetime(2026, 10, 24, 12, tzinfo=UTC),
+        timedelta(days=1),
+    ),
+    (
+        "0 2 * * *",
+        "Australia/Lord_Howe",
+        datetime(2026, 10, 3, 0, tzinfo=UTC),
+        timedelta(days=1),
+    ),
 )
 
 
@@ -151,7 +176,9 @@ def croniter_slots(expression, zone, after, until):
 class TestSlotProperties(unittest.TestCase):
     @PROPERTIES
     @given(expressions(), st.sampled_from(ZONES), instants, lengths)
-    def test_strictly_increasing_never_repeated_inside_the_window(self, expression, zone, after, length):
+    def test_strictly_increasing_never_repeated_inside_the_window(
+        self, expression, zone, after, length
+    ):
         found, until = slots(Schedule(expression, zone), after, after + length)
         self.assertEqual(found, sorted(set(found)))
         for slot in found:
@@ -162,7 +189,9 @@ class TestSlotProperties(unittest.TestCase):
     @PROPERTIES
     @given(expressions(), st.sampled_from(ZONES), instants, lengths)
     @DST_EXAMPLES
-    def test_agrees_with_croniter_outside_dst_changes(self, expression, zone_name, after, length):
+    def test_agrees_with_croniter_outside_dst_changes(
+        self, expression, zone_name, after, length
+    ):
         zone = ZoneInfo(zone_name)
         found, until = slots(Schedule(expression, zone_name), after, after + length)
         ours = {slot for slot in found if regular(expression, zone, slot)}
@@ -174,7 +203,7 @@ class TestSlotProperties(unittest.TestCase):
     def test_dst_exceptions_follow_our_rule(self, expression, zone_name, after, length):
         zone = ZoneInfo(zone_name)
         schedule = Schedule(expression, zone_name)
-        found, until = slots(schedule, after, after + length)
+        found, _until = slots(schedule, after, after + length)
         for slot in found:
             if regular(expression, zone, slot):
                 continue
@@ -184,7 +213,9 @@ class TestSlotProperties(unittest.TestCase):
                 # job runs the first time only; others run both times.
                 if schedule.fixed_time:
                     self.assertEqual(wall.fold, 0, slot)
-                self.assertTrue(croniter.match(expression, wall.replace(tzinfo=None)), slot)
+                self.assertTrue(
+                    croniter.match(expression, wall.replace(tzinfo=None)), slot
+                )
             else:
                 # Not a cron time: a fixed-time job moved to the end of a
                 # spring-forward gap, at the instant the clock jumps.
@@ -202,7 +233,9 @@ class TestPlanProperties(unittest.TestCase):
         st.lists(st.integers(1, int(GRACE.total_seconds())), min_size=1, max_size=40),
         st.sampled_from(("skip", "once")),
     )
-    def test_ticks_within_grace_run_every_slot_exactly_once(self, expression, zone, armed, gaps, catch_up):
+    def test_ticks_within_grace_run_every_slot_exactly_once(
+        self, expression, zone, armed, gaps, catch_up
+    ):
         schedule = Schedule(expression, zone)
         last, now, ran = armed, armed, []
         for gap in gaps:
@@ -217,8 +250,16 @@ class TestPlanProperties(unittest.TestCase):
         self.assertEqual(ran, list(schedule.slots(armed, now)))
 
     @PROPERTIES
-    @given(expressions(), st.sampled_from(ZONES), instants, lengths, st.sampled_from(("skip", "once")))
-    def test_late_tick_runs_at_most_one_missed_slot(self, expression, zone, last, late, catch_up):
+    @given(
+        expressions(),
+        st.sampled_from(ZONES),
+        instants,
+        lengths,
+        st.sampled_from(("skip", "once")),
+    )
+    def test_late_tick_runs_at_most_one_missed_slot(
+        self, expression, zone, last, late, catch_up
+    ):
         schedule = Schedule(expression, zone)
         now = last + late
         plan = schedule.plan(last, now, catch_up)

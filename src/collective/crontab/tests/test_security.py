@@ -44,7 +44,7 @@ class RoleTestCase(TickTestCase):
         browser = Browser(self.layer["app"])
         browser.raiseHttpErrors = False
         if user_id:
-            browser.addHeader("Authorization", "Basic %s:%s" % (user_id, PASSWORD))
+            browser.addHeader("Authorization", f"Basic {user_id}:{PASSWORD}")
         return browser
 
     def assertDeniedOverHttp(self, user_id, view):
@@ -56,10 +56,12 @@ class RoleTestCase(TickTestCase):
             "/login?came_from=" in browser.url
             or browser.url.endswith("/insufficient-privileges")
             or browser.headers["status"][:3] in ("401", "403"),
-            "%s reached %s: %s" % (user_id, view, browser.url),
+            f"{user_id} reached {view}: {browser.url}",
         )
         contents = browser.contents
-        self.assertNotIn('"ran"', contents if isinstance(contents, str) else contents.decode())
+        self.assertNotIn(
+            '"ran"', contents if isinstance(contents, str) else contents.decode()
+        )
 
     def assertNothingRan(self):
         transaction.begin()
@@ -77,7 +79,9 @@ class TestRoles(RoleTestCase):
         else:
             logout()
         for mutation in (
-            lambda: api.add_job("new", title="New", runner="test.record", schedule="@daily"),
+            lambda: api.add_job(
+                "new", title="New", runner="test.record", schedule="@daily"
+            ),
             lambda: api.update_job("due", schedule="@daily"),
             lambda: api.delete_job("due"),
             lambda: api.clear_history("due"),
@@ -116,7 +120,9 @@ class TestRoles(RoleTestCase):
     def test_manager_may_tick_over_http(self):
         # The control for the tests above: the same due job runs for a Manager.
         browser = self.browser()
-        browser.addHeader("Authorization", "Basic %s:%s" % (SITE_OWNER_NAME, SITE_OWNER_PASSWORD))
+        browser.addHeader(
+            "Authorization", f"Basic {SITE_OWNER_NAME}:{SITE_OWNER_PASSWORD}"
+        )
         browser.open(self.layer["app"].absolute_url() + "/plone/@@crontab-tick")
         transaction.begin()
         self.assertIn("ran", self.ran("due"))
@@ -131,7 +137,12 @@ class TestRoles(RoleTestCase):
 class TestControlPanelRoles(RoleTestCase):
     def setUp(self):
         super().setUp()
-        if queryMultiAdapter((self.portal, self.layer["request"]), name="crontab-controlpanel") is None:
+        if (
+            queryMultiAdapter(
+                (self.portal, self.layer["request"]), name="crontab-controlpanel"
+            )
+            is None
+        ):
             self.skipTest("the control panel view (issue 4) is not on this branch")
 
     def assertDenied(self, user_id, roles=()):
@@ -175,14 +186,21 @@ class TestCSRF(RoleTestCase):
 class TestOwnerRights(TickTestCase):
     def setUp(self):
         super().setUp()
-        for user_id, roles in (("editor", ["Editor"]), ("siteadmin", ["Site Administrator"])):
+        for user_id, roles in (
+            ("editor", ["Editor"]),
+            ("siteadmin", ["Site Administrator"]),
+        ):
             self.portal.acl_users.userFolderAddUser(user_id, PASSWORD, [], [])
             setRoles(self.portal, user_id, roles)
         transaction.commit()
 
     def test_editor_job_calling_a_manager_view_fails_unauthorized(self):
-        self.add("escalate", runner="collective.crontab.call-view", owner="editor",
-                 arguments={"path": "@@overview-controlpanel"})
+        self.add(
+            "escalate",
+            runner="collective.crontab.call-view",
+            owner="editor",
+            arguments={"path": "@@overview-controlpanel"},
+        )
         api.tick(T0)
         api.tick(T0 + minutes(1))
         (run,) = api.history("escalate")
@@ -191,8 +209,12 @@ class TestOwnerRights(TickTestCase):
         self.assertIn("Unauthorized", run["traceback"])
 
     def test_editor_job_cannot_tick_either(self):
-        self.add("recurse", runner="collective.crontab.call-view", owner="editor",
-                 arguments={"path": "@@crontab-tick"})
+        self.add(
+            "recurse",
+            runner="collective.crontab.call-view",
+            owner="editor",
+            arguments={"path": "@@crontab-tick"},
+        )
         api.tick(T0)
         api.tick(T0 + minutes(1))
         (run,) = api.history("recurse")
@@ -202,8 +224,16 @@ class TestOwnerRights(TickTestCase):
     def test_site_administrator_cannot_name_a_manager_owner(self):
         login(self.portal, "siteadmin")
         with self.assertRaises(Unauthorized) as caught:
-            api.add_job("mine", title="Mine", runner="test.whoami", schedule="@daily", owner=TEST_USER_ID)
-        self.assertIn("only a Manager may make a job run as another user", str(caught.exception))
+            api.add_job(
+                "mine",
+                title="Mine",
+                runner="test.whoami",
+                schedule="@daily",
+                owner=TEST_USER_ID,
+            )
+        self.assertIn(
+            "only a Manager may make a job run as another user", str(caught.exception)
+        )
         self.assertEqual([job["id"] for job in api.jobs()], [])
 
     def test_site_administrator_job_runs_as_the_site_administrator(self):
@@ -226,7 +256,11 @@ class TestOwnerRights(TickTestCase):
 
 class TestOutputLimit(TickTestCase):
     def run_flood(self, **arguments):
-        self.add("flood", runner="test.flood", arguments=dict(size=str(1024 * 1024), **arguments))
+        self.add(
+            "flood",
+            runner="test.flood",
+            arguments=dict(size=str(1024 * 1024), **arguments),
+        )
         api.tick(T0)
         summary = api.tick(T0 + minutes(1))
         (run,) = api.history("flood")

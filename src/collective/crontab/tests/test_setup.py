@@ -71,12 +71,16 @@ class TestUninstall(unittest.TestCase):
 
     def test_job_records_removed(self):
         registry = getUtility(IRegistry)
-        names = list(registry.records.keys("collective.crontab.", "collective.crontab/"))
+        names = list(
+            registry.records.keys("collective.crontab.", "collective.crontab/")
+        )
         self.assertEqual(names, [])
 
     def test_annotation_removed(self):
         self.assertNotIn(ANNOTATION_KEY, IAnnotations(self.portal))
 
     def test_controlpanel_entry_removed(self):
-        ids = [action.getId() for action in self.portal.portal_controlpanel.listActions()]
+        ids = [
+            action.getId() for action in self.portal.portal_controlpanel.listActions()
+        ]
         self.assertNotIn("crontab-controlpanel", ids)

@@ -109,13 +109,17 @@ class TestRecording(TickTestCase):
         self.assertEqual(run["slot"], T0.replace(minute=1, second=0))
         self.assertEqual(run["client"], engine.CLIENT)
         self.assertGreaterEqual(run["finished"], run["started"])
-        self.assertEqual(run["duration"], (run["finished"] - run["started"]).total_seconds())
+        self.assertEqual(
+            run["duration"], (run["finished"] - run["started"]).total_seconds()
+        )
         self.assertEqual(run["traceback"], "")
 
     def test_warning_result(self):
         self.run_once("warn", runner="test.warn")
         (run,) = api.history("warn")
-        self.assertEqual((run["status"], run["message"]), ("warning", "disk almost full"))
+        self.assertEqual(
+            (run["status"], run["message"]), ("warning", "disk almost full")
+        )
 
     def test_failure_recorded_with_traceback(self):
         summary = self.run_once("broken", runner="test.fail")
@@ -152,7 +156,9 @@ class TestRecording(TickTestCase):
         api.tick(T0 + minutes(1))
         (run,) = api.history("ghost")
         self.assertEqual(run["status"], "failure")
-        self.assertIn("runner: 'no.such.runner' is not a registered runner", run["message"])
+        self.assertIn(
+            "runner: 'no.such.runner' is not a registered runner", run["message"]
+        )
 
     def test_history_trimmed_to_limit(self):
         self.add("short", history=3)
@@ -234,7 +240,12 @@ class TestLeases(TickTestCase):
         state = self.crontab.state(job_id)
         expires = now + timedelta(seconds=api.get_job(job_id)["max_runtime"])
         started = utcnow()
-        state.lease = {"slot": now, "started": started, "client": "dead:1", "expires": expires}
+        state.lease = {
+            "slot": now,
+            "started": started,
+            "client": "dead:1",
+            "expires": expires,
+        }
         self.crontab.running[job_id] = expires
         transaction.commit()
 
@@ -252,7 +263,9 @@ class TestLeases(TickTestCase):
         self.assertEqual(statuses, ["success", "skipped", "abandoned"])
         abandoned = api.history("crashy")[2]
         self.assertEqual(abandoned["client"], "dead:1")
-        self.assertIn("did not finish within its maximum run time", abandoned["message"])
+        self.assertIn(
+            "did not finish within its maximum run time", abandoned["message"]
+        )
 
 
 class TestIdle(TickTestCase):
@@ -280,7 +293,9 @@ class TestIdle(TickTestCase):
         summary = api.tick(T0 + minutes(1))
         self.assertEqual(len(summary["ran"]), 1)
         self.assertEqual(self.crontab.heartbeat.at, T0)
-        self.assertEqual(engine.last_tick(self.crontab), (T0 + minutes(1), engine.CLIENT))
+        self.assertEqual(
+            engine.last_tick(self.crontab), (T0 + minutes(1), engine.CLIENT)
+        )
         self.assertEqual(api.clock_health(now=T0 + minutes(2))["seconds_ago"], 60)
         api.tick(T0 + HEARTBEAT_INTERVAL)
         self.assertEqual(self.crontab.heartbeat.at, T0 + HEARTBEAT_INTERVAL)

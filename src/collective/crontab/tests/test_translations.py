@@ -23,13 +23,24 @@ class TestGerman(unittest.TestCase):
     layer = INTEGRATION_TESTING
 
     def test_job_fields_render_in_german(self):
-        titles = [translate(ICronJob[name].title, target_language="de")
-                  for name in ("schedule", "notify", "notify_recovery", "max_runtime")]
-        self.assertEqual(titles, ["Zeitplan", "Benachrichtigen", "Bei Erholung benachrichtigen",
-                                  "Maximale Laufzeit (Sekunden)"])
+        titles = [
+            translate(ICronJob[name].title, target_language="de")
+            for name in ("schedule", "notify", "notify_recovery", "max_runtime")
+        ]
+        self.assertEqual(
+            titles,
+            [
+                "Zeitplan",
+                "Benachrichtigen",
+                "Bei Erholung benachrichtigen",
+                "Maximale Laufzeit (Sekunden)",
+            ],
+        )
 
     def test_other_languages_fall_back_to_english(self):
-        self.assertEqual(translate(ICronJob["schedule"].title, target_language="fr"), "Schedule")
+        self.assertEqual(
+            translate(ICronJob["schedule"].title, target_language="fr"), "Schedule"
+        )
 
 
 class TestGermanControlPanel(unittest.TestCase):
@@ -45,8 +56,12 @@ class TestGermanControlPanel(unittest.TestCase):
         self.portal_url = self.portal.absolute_url()
         setRoles(self.portal, TEST_USER_ID, ["Manager"])
         setSite(self.portal)
-        api.add_job("count", title="Count", runner="collective.crontab.content-count",
-                    schedule="0 3 * * *")
+        api.add_job(
+            "count",
+            title="Count",
+            runner="collective.crontab.content-count",
+            schedule="0 3 * * *",
+        )
         transaction.commit()
 
     def languages(self, default, available, negotiate=False):
@@ -60,7 +75,7 @@ class TestGermanControlPanel(unittest.TestCase):
         browser = Browser(self.app)
         browser.handleErrors = False
         browser.addHeader(
-            "Authorization", "Basic %s:%s" % (SITE_OWNER_NAME, SITE_OWNER_PASSWORD)
+            "Authorization", f"Basic {SITE_OWNER_NAME}:{SITE_OWNER_PASSWORD}"
         )
         if accept_language:
             browser.addHeader("Accept-Language", accept_language)
@@ -101,19 +116,30 @@ class TestGermanControlPanel(unittest.TestCase):
         browser.open(self.portal_url + "/@@crontab-add")
         text = self.text(browser)
         self.assertIn("Cron-Job hinzufügen", text)
-        self.assertEqual(browser.getControl(name="form.buttons.save").value, "Speichern")
-        self.assertEqual(browser.getControl(name="form.buttons.cancel").value, "Abbrechen")
-        self.assertEqual(browser.getControl(name="form.buttons.preview").value,
-                         "Zeitplan-Vorschau")
+        self.assertEqual(
+            browser.getControl(name="form.buttons.save").value, "Speichern"
+        )
+        self.assertEqual(
+            browser.getControl(name="form.buttons.cancel").value, "Abbrechen"
+        )
+        self.assertEqual(
+            browser.getControl(name="form.buttons.preview").value, "Zeitplan-Vorschau"
+        )
         schedule = re.search(
-            r'id="formfield-form-widgets-schedule".*?</div>\s*</div>', browser.contents, re.S
+            r'id="formfield-form-widgets-schedule".*?</div>\s*</div>',
+            browser.contents,
+            re.S,
         ).group(0)
         self.assertIn("Zeitplan", schedule)
         self.assertIn("Ein Cron-Ausdruck mit fünf Feldern", schedule)
-        self.assertIn("Datenbank packen", browser.getControl(
-            name="form.widgets.runner:list").displayOptions)
-        self.assertIn("Überspringen", browser.getControl(
-            name="form.widgets.catch_up:list").displayOptions)
+        self.assertIn(
+            "Datenbank packen",
+            browser.getControl(name="form.widgets.runner:list").displayOptions,
+        )
+        self.assertIn(
+            "Überspringen",
+            browser.getControl(name="form.widgets.catch_up:list").displayOptions,
+        )
         self.assertIn("Syntax des Zeitplans", text)
 
         browser.getControl(name="form.widgets.schedule").value = "30 2 * * *"
@@ -122,13 +148,17 @@ class TestGermanControlPanel(unittest.TestCase):
         text = self.text(browser)
         self.assertIn("Nächste Ausführungen", text)
         self.assertIn("Sommerzeit in Europe/Berlin:", text)
-        self.assertIn("werden die Uhren von 02:00 auf 03:00 vorgestellt: 02:30 gibt es "
-                      "nicht, daher läuft der Job stattdessen um 03:00.", text)
+        self.assertIn(
+            "werden die Uhren von 02:00 auf 03:00 vorgestellt: 02:30 gibt es "
+            "nicht, daher läuft der Job stattdessen um 03:00.",
+            text,
+        )
 
         browser.getControl(name="form.widgets.id").value = "nightly"
         browser.getControl(name="form.widgets.title").value = "Nightly"
         browser.getControl(name="form.widgets.runner:list").value = [
-            "collective.crontab.content-count"]
+            "collective.crontab.content-count"
+        ]
         browser.getControl("Speichern").click()
         self.assertEqual(browser.url, self.portal_url + "/@@crontab-controlpanel")
         self.assertIn("Nightly wurde gespeichert.", self.text(browser))
@@ -137,7 +167,9 @@ class TestGermanControlPanel(unittest.TestCase):
         self.languages("en", ["en", "de"], negotiate=True)
         browser = self.browser(accept_language="de-DE,de;q=0.9,en;q=0.5")
         browser.open(self.portal_url + "/@@crontab-add")
-        self.assertEqual(browser.getControl(name="form.buttons.save").value, "Speichern")
+        self.assertEqual(
+            browser.getControl(name="form.buttons.save").value, "Speichern"
+        )
         self.assertIn("Ein Cron-Ausdruck mit fünf Feldern", browser.contents)
 
         browser = self.browser()

@@ -23,8 +23,14 @@ class TestUpgradeTo1001(unittest.TestCase):
         self.registry = getUtility(IRegistry)
         setRoles(self.portal, TEST_USER_ID, ["Manager"])
         for job_id in ("nightly", "hourly"):
-            api.add_job(job_id, title=job_id, runner="test.record", schedule="@daily",
-                        arguments={"keep": "3"}, max_runtime=60)
+            api.add_job(
+                job_id,
+                title=job_id,
+                runner="test.record",
+                schedule="@daily",
+                arguments={"keep": "3"},
+                max_runtime=60,
+            )
         self.make_1000()
 
     def make_1000(self):
@@ -32,22 +38,26 @@ class TestUpgradeTo1001(unittest.TestCase):
         fields, and the profile at 1000."""
         for job_id in ("nightly", "hourly"):
             for name in NEW_FIELDS:
-                del self.registry.records["%s/%s.%s" % (JOBS_PREFIX, job_id, name)]
+                del self.registry.records[f"{JOBS_PREFIX}/{job_id}.{name}"]
         self.setup.setLastVersionForProfile(PROFILE, "1000")
 
     def record(self, job_id, name):
-        return self.registry.records.get("%s/%s.%s" % (JOBS_PREFIX, job_id, name))
+        return self.registry.records.get(f"{JOBS_PREFIX}/{job_id}.{name}")
 
     def test_the_profile_is_at_1001_and_1000_needs_the_upgrade(self):
         self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1001")
         steps = self.setup.listUpgrades(PROFILE)
-        self.assertEqual([step["title"] for step in steps],
-                         ["Add notify, notify_recovery and ping_url to every cron job"])
+        self.assertEqual(
+            [step["title"] for step in steps],
+            ["Add notify, notify_recovery and ping_url to every cron job"],
+        )
 
     def test_jobs_without_the_records_read_with_defaults(self):
         self.assertIsNone(self.record("nightly", "notify"))
         job = read_job("nightly")
-        self.assertEqual((job.notify, job.notify_recovery, job.ping_url), ([], False, ""))
+        self.assertEqual(
+            (job.notify, job.notify_recovery, job.ping_url), ([], False, "")
+        )
 
     def test_upgrade_adds_the_records_and_keeps_the_values(self):
         self.setup.upgradeProfile(PROFILE)
@@ -61,6 +71,8 @@ class TestUpgradeTo1001(unittest.TestCase):
 
     def test_after_the_upgrade_the_new_fields_can_be_set(self):
         self.setup.upgradeProfile(PROFILE)
-        api.update_job("nightly", notify=["ops@example.org"], ping_url="https://hc-ping.com/x")
+        api.update_job(
+            "nightly", notify=["ops@example.org"], ping_url="https://hc-ping.com/x"
+        )
         self.assertEqual(self.record("nightly", "notify").value, ["ops@example.org"])
         self.assertEqual(read_job("nightly").ping_url, "https://hc-ping.com/x")

@@ -56,7 +56,7 @@ def loop(site, spec):
                 entry = {"summary": engine.tick(site)}
             except Exception as error:
                 transaction.abort()
-                entry = {"error": "%s: %s" % (type(error).__name__, error)}
+                entry = {"error": f"{type(error).__name__}: {error}"}
             entry["at"] = at
             entry["client"] = engine.CLIENT
             entry["connected"] = site._p_jar.db().storage.is_connected()
@@ -66,11 +66,11 @@ def loop(site, spec):
 
 def wait(app, path):
     storage = app._p_jar.db().storage
-    for attempt in range(1200):
+    for _attempt in range(1200):
         if Path(path).exists() and storage.is_connected():
             return
         time.sleep(0.1)
-    raise TimeoutError("waited for %s" % path)
+    raise TimeoutError(f"waited for {path}")
 
 
 def main(app, steps):

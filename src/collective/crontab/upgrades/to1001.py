@@ -14,5 +14,5 @@ def add_notification_records(setup_tool):
     registry = getUtility(IRegistry)
     ids = job_ids()
     for job_id in ids:
-        registry.registerInterface(ICronJob, prefix="%s/%s" % (JOBS_PREFIX, job_id))
+        registry.registerInterface(ICronJob, prefix=f"{JOBS_PREFIX}/{job_id}")
     logger.info("Added notification records to %d cron jobs", len(ids))
