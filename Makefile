@@ -1,17 +1,35 @@
-# collective.crontab: make install | run | test | bench
+# collective.crontab: make install | run | test | lint | format | bench
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast test-processes chromium clean run run-cluster i18n buildout check-buildout bench
+.PHONY: install lint format test test-fast test-processes chromium clean run run-cluster i18n buildout check-buildout bench
 
 install: $(STAMP)
 
 $(STAMP): setup.py constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[test]" $(LINTERS)
 	touch $(STAMP)
+
+# Lint and format: ruff (settings in pyproject.toml), zpretty for ZCML, XML
+# and page templates, codespell. `make lint` only checks; `make format` rewrites.
+LINTERS := ruff zpretty codespell
+PY_FILES := src bench scripts setup.py
+XML_FILES = $(shell find src bench -name '*.zcml' -o -name '*.xml' -o -name '*.pt' | grep -v egg-info)
+TEXT_FILES := src bench scripts docs README.rst CHANGES.rst Makefile setup.py
+
+lint: install
+	$(BIN)/ruff check $(PY_FILES)
+	$(BIN)/ruff format --check $(PY_FILES)
+	$(BIN)/zpretty --check $(XML_FILES)
+	$(BIN)/codespell $(TEXT_FILES)
+
+format: install
+	$(BIN)/ruff check --fix $(PY_FILES)
+	$(BIN)/ruff format $(PY_FILES)
+	$(BIN)/zpretty -i $(XML_FILES)
 
 # The control panel's browser test drives Debian's chromium (never a download).
 chromium:

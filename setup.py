@@ -10,7 +10,9 @@ long_description = "\n\n".join(
 setup(
     name="collective.crontab",
     version="1.0.0a1.dev0",
-    description="A crontab for Plone 6: cron jobs in the registry, one clock, a run log.",
+    description=(
+        "A crontab for Plone 6: cron jobs in the registry, one clock, a run log."
+    ),
     long_description=long_description,
     long_description_content_type="text/x-rst",
     classifiers=[

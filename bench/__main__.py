@@ -119,10 +119,14 @@ class Bench:
         elapsed = time.perf_counter() - start
         return elapsed, int(status[0].split()[0]), body
 
+    def get_many(self, path, rounds):
+        for _ in range(rounds):
+            self.get_ok(path)
+
     def get_ok(self, path):
         elapsed, status, body = self.get(path)
         if status != 200:
-            raise RuntimeError("GET %s answered %d: %s" % (path, status, body[:300]))
+            raise RuntimeError(f"GET {path} answered {status}: {body[:300]}")
         return elapsed, body
 
     @contextmanager
@@ -159,9 +163,9 @@ class Bench:
     def add_jobs(self, site_id, schedules):
         with self.site(site_id):
             for i, schedule in enumerate(schedules):
-                job_id = "job-%05d" % i
+                job_id = f"job-{i:05d}"
                 values = {
-                    "title": "Job %d" % i,
+                    "title": f"Job {i}",
                     "runner": "bench.noop",
                     "schedule": schedule,
                     "timezone": "UTC",
@@ -222,7 +226,7 @@ class Bench:
             ("s1k", "idle_tick_ratio_1000"),
             ("s10k", "idle_tick_ratio_10000"),
         ):
-            self.step("idle tick vs empty view, %s, %d rounds" % (site_id, ROUNDS))
+            self.step(f"idle tick vs empty view, {site_id}, {ROUNDS} rounds")
             tick_path = f"/{site_id}/@@crontab-tick"
             empty_path = f"/{site_id}/@@crontab-bench-empty"
             for _ in range(3):
@@ -237,11 +241,11 @@ class Bench:
             if PROFILE:
                 for name, path in (("tick", tick_path), ("empty", empty_path)):
                     profile = cProfile.Profile()
-                    profile.runcall(lambda: [self.get_ok(path) for _ in range(ROUNDS)])
+                    profile.runcall(self.get_many, path, ROUNDS)
                     profile.dump_stats(f"{PROFILE}-{site_id}-{name}.prof")
 
     def naive(self):
-        self.step("naive tick vs our tick, 10,000 jobs, %d rounds" % NAIVE_ROUNDS)
+        self.step(f"naive tick vs our tick, 10,000 jobs, {NAIVE_ROUNDS} rounds")
         ours = "/s10k/@@crontab-tick"
         theirs = "/s10k/@@crontab-bench-naive-tick"
         body = json.loads(self.get_ok(theirs)[1])
@@ -338,7 +342,7 @@ class Bench:
         self.details["bytes_per_run_10"] = round(short_bytes)
         for job_id, count in ((short, 10), (long_, 10000)):
             objects = [number for _, number in written[job_id]]
-            self.details["objects_per_run_%d" % count] = {
+            self.details[f"objects_per_run_{count}"] = {
                 "mean": round(mean(objects), 1),
                 "max": max(objects),
             }
@@ -371,7 +375,7 @@ class Bench:
         self.details["naive_bytes_per_run_10000"] = sizes[10000]
 
     def due(self):
-        self.step("tick with 100 jobs due, %d rounds" % ROUNDS)
+        self.step(f"tick with 100 jobs due, {ROUNDS} rounds")
         t0 = utcnow().replace(second=30, microsecond=0)
         with self.site("due") as site:
             tick(site, t0)  # arms the jobs
@@ -384,7 +388,7 @@ class Bench:
                 summary = tick(site, t0 + timedelta(minutes=k))
                 elapsed = time.perf_counter() - start
             if len(summary["ran"]) != 100:
-                raise RuntimeError("expected 100 runs, got %d" % len(summary["ran"]))
+                raise RuntimeError(f"expected 100 runs, got {len(summary['ran'])}")
             overhead = (elapsed - views.noop.elapsed) / 100
             per_job.append(overhead)
             ratios.append(overhead / empty)
@@ -398,8 +402,7 @@ class Bench:
         if status != 200:
             self.results["panel_ratio"] = None
             self.details["panel_ratio_reason"] = (
-                "%s answered %d: the control panel is not in this build"
-                % (PANEL, status)
+                f"{PANEL} answered {status}: the control panel is not in this build"
             )
             return
         self.step("control panel, 1,000 jobs + 100,000 runs vs 10 jobs")
@@ -427,7 +430,7 @@ class Bench:
         for path, rows in ((small, 10), (big, JOBS_PER_PAGE)):
             listed = self.get_ok(path)[1].count(b'<tr class="crontab-job')
             if listed != rows:
-                raise RuntimeError("%s listed %d jobs, not %d" % (path, listed, rows))
+                raise RuntimeError(f"{path} listed {listed} jobs, not {rows}")
             self.get_ok(path)
         ratio, small_ms, big_ms = self.paired(small, big, ROUNDS)
         self.results["panel_ratio"] = round(ratio, 2)
@@ -438,7 +441,7 @@ class Bench:
         if PROFILE:
             for name, path in (("s10", small), ("s1k", big)):
                 profile = cProfile.Profile()
-                profile.runcall(lambda: [self.get_ok(path) for _ in range(ROUNDS)])
+                profile.runcall(self.get_many, path, ROUNDS)
                 profile.dump_stats(f"{PROFILE}-{name}-panel.prof")
 
 
@@ -450,12 +453,10 @@ def machine(load):
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return "%s, %d CPUs, %s, Python %s, load %.1f at start" % (
-        model or platform.processor() or platform.machine(),
-        os.cpu_count(),
-        platform.system(),
-        platform.python_version(),
-        load,
+    model = model or platform.processor() or platform.machine()
+    return (
+        f"{model}, {os.cpu_count()} CPUs, {platform.system()}, "
+        f"Python {platform.python_version()}, load {load:.1f} at start"
     )
 
 
@@ -472,7 +473,7 @@ ROWS = (
 
 
 def table(results):
-    lines = ["%-46s %10s  %-8s %s" % ("figure", "measured", "target", "")]
+    lines = [f"{'figure':<46} {'measured':>10}  {'target':<8} "]
     for key, label in ROWS:
         value = results.get(key)
         op, limit = TARGETS.get(key, ("", None))
@@ -483,10 +484,8 @@ def table(results):
             verdict = (
                 "ok" if (value <= limit if op == "<=" else value >= limit) else "MISSED"
             )
-        lines.append(
-            "%-46s %10s  %-8s %s"
-            % (label, "null" if value is None else value, target, verdict)
-        )
+        shown = "null" if value is None else str(value)
+        lines.append(f"{label:<46} {shown:>10}  {target:<8} {verdict}")
     return "\n".join(lines)
 
 

@@ -80,7 +80,7 @@ def _open(zope_conf):
     try:
         make_wsgi_app({}, zope_conf)
     except (OSError, SystemExit) as error:
-        raise CommandError(f"cannot start Zope with {zope_conf}: {error}")
+        raise CommandError(f"cannot start Zope with {zope_conf}: {error}") from None
     return Zope2.app()
 
 
@@ -180,21 +180,14 @@ def show(args):
         "running",
         "queued",
     ):
-        print(
-            "%-19s %s"
-            % (name + ":", _when(job[name]) if name == "next_run" else job[name])
-        )
+        value = _when(job[name]) if name == "next_run" else job[name]
+        print(f"{name + ':':<19} {value}")
     last = job["last_run"]
     if last:
+        message = last["message"].splitlines()[0] if last["message"] else ""
         print(
-            "%-19s %s %s (%.1fs) %s"
-            % (
-                "last_run:",
-                _when(last["started"]),
-                last["status"],
-                last["duration"],
-                last["message"].splitlines()[0] if last["message"] else "",
-            )
+            f"{'last_run:':<19} {_when(last['started'])} {last['status']} "
+            f"({last['duration']:.1f}s) {message}"
         )
     return OK
 
@@ -205,8 +198,8 @@ def run(args):
     summary = api.run_now(args.job_id, immediately=True)
     if not summary["ran"]:
         print(
-            f"{args.job_id} did not run: a run of it is still going; it is queued for the "
-            "next tick",
+            f"{args.job_id} did not run: a run of it is still going; it is "
+            "queued for the next tick",
             file=sys.stderr,
         )
         return FAILED
@@ -250,14 +243,8 @@ def history(args):
     for entry in api.history(args.job_id, limit=args.limit):
         message = entry["message"].splitlines()[0] if entry["message"] else ""
         print(
-            "%s  %-9s %7.1fs  %s  %s"
-            % (
-                _when(entry["started"]),
-                entry["status"],
-                entry["duration"],
-                entry["client"],
-                message,
-            )
+            f"{_when(entry['started'])}  {entry['status']:<9} "
+            f"{entry['duration']:7.1f}s  {entry['client']}  {message}"
         )
     return OK
 

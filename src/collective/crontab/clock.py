@@ -190,7 +190,10 @@ class Clock(threading.Thread):
 
     def describe(self):
         user = self.config.user or "Anonymous"
-        return f'Clock server for "{self.config.method}" started (user: {user}, period: {self.config.period})'
+        return (
+            f'Clock server for "{self.config.method}" started '
+            f"(user: {user}, period: {self.config.period})"
+        )
 
     def run(self):
         logger.info(self.describe())

@@ -9,8 +9,8 @@ or 'warning') is more than ``GRACE`` ago: its period plus the grace has passed
 without a success. Time counts from the job's arming instead when that is
 later, so a new, re-enabled or rescheduled job is not late before its first
 slot. Not late: a job no tick has armed yet, a job whose run is in progress.
-Late too ("failing"): a job none of whose last runs succeeded. An enabled job with an invalid
-schedule or time zone is a problem too.
+Late too ("failing"): a job none of whose last runs succeeded. An enabled job
+with an invalid schedule or time zone is a problem too.
 """
 
 from AccessControl import getSecurityManager
@@ -52,8 +52,8 @@ def check(site, now=None):
         problems.append("The clock has never ticked")
     elif not clock["healthy"]:
         problems.append(
-            "The clock has not ticked for %d minutes (last tick at %s by %s)"
-            % (seconds // 60, _text(at), client)
+            f"The clock has not ticked for {int(seconds // 60)} minutes "
+            f"(last tick at {_text(at)} by {client})"
         )
     late, invalid = [], {}
     for job in read_jobs():

@@ -132,7 +132,7 @@ def read_jobs():
     return [read_job(job_id, zone) for job_id in job_ids()]
 
 
-def validate(job_id, values, check_runner=True):
+def validate(job_id, values, check_runner=True):  # noqa: C901
     """Check the fields of job ``job_id``; return the cleaned values.
 
     Raises JobError naming every bad field. Missing fields take the schema
@@ -192,11 +192,9 @@ def validate(job_id, values, check_runner=True):
             validate_timezone(cleaned["timezone"])
         except ScheduleError as error:
             errors["timezone"] = str(error)
-    if check_runner and cleaned.get("runner"):
-        if queryUtility(ICronRunner, name=cleaned["runner"]) is None:
-            errors["runner"] = "'{}' is not a registered runner".format(
-                cleaned["runner"]
-            )
+    runner = cleaned.get("runner")
+    if check_runner and runner and queryUtility(ICronRunner, name=runner) is None:
+        errors["runner"] = f"'{runner}' is not a registered runner"
     if errors:
         raise JobError(job_id, errors)
     return cleaned

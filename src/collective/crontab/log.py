@@ -159,7 +159,7 @@ class Crontab(Persistent):
 def truncate(text, limit=MAX_TEXT):
     if len(text) <= limit:
         return text
-    return text[: limit - 40] + "\n... [truncated, %d characters]" % len(text)
+    return text[: limit - 40] + f"\n... [truncated, {len(text)} characters]"
 
 
 def get_crontab(site, create=False):

@@ -51,7 +51,7 @@ class ScheduleError(ValueError):
     """A cron expression or time zone that cannot be used."""
 
 
-def normalize(expression):
+def normalize(expression):  # noqa: C901
     """Return the five-field form of ``expression`` or raise ScheduleError."""
     if not isinstance(expression, str):
         raise ScheduleError(f"must be text, not {type(expression).__name__}")
@@ -59,7 +59,7 @@ def normalize(expression):
     if not text:
         raise ScheduleError("is empty")
     if len(text) > MAX_LENGTH:
-        raise ScheduleError("is longer than %d characters" % MAX_LENGTH)
+        raise ScheduleError(f"is longer than {MAX_LENGTH} characters")
     if not text.isascii():
         raise ScheduleError(f"'{text}' may only contain ASCII characters")
     if text.startswith("@"):
@@ -74,8 +74,8 @@ def normalize(expression):
     fields = text.split()
     if len(fields) != 5:
         raise ScheduleError(
-            "'%s' has %d fields; cron expressions have 5 "
-            "(minute hour day-of-month month day-of-week)" % (text, len(fields))
+            f"'{text}' has {len(fields)} fields; cron expressions have 5 "
+            "(minute hour day-of-month month day-of-week)"
         )
     for name, field in zip(_FIELD_NAMES, fields, strict=False):
         if not _FIELD.match(field):

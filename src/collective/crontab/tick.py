@@ -41,7 +41,7 @@ import transaction
 
 
 #: Name of this process in the run log (several ZEO clients tick one site).
-CLIENT = os.environ.get("CRONTAB_CLIENT", "%s:%d" % (socket.gethostname(), os.getpid()))
+CLIENT = os.environ.get("CRONTAB_CLIENT", f"{socket.gethostname()}:{os.getpid()}")
 #: Attempts at a transaction that meets ConflictErrors.
 CONFLICT_RETRIES = 3
 #: Attempts at recording a run: a run that happened must not go unlogged.
@@ -85,7 +85,7 @@ class _JobsCache:
         self.next = {}
         for job in read_jobs():
             try:
-                job.cron
+                job.cron  # noqa: B018 -- parses and validates the schedule
             except JobError as error:
                 self.invalid[job.id] = str(error)
                 logger.error("%s: it will not run until it is fixed", error)
@@ -216,13 +216,14 @@ def _write(change, attempts=CONFLICT_RETRIES):
             transaction.commit()
         except ConflictError:
             transaction.abort()
-            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+            pause = random.uniform(0, 0.02 * (attempt + 1))  # noqa: S311
+            time.sleep(pause)
             continue
         return result
     return None
 
 
-def _claim(crontab, job, now, summary):
+def _claim(crontab, job, now, summary):  # noqa: C901
     """Plan the due slots from the job's state as committed now, mark them
     handled and take the lease, in one transaction: of two clients claiming
     the same slots one gets a ConflictError, retries, and finds them gone.
@@ -243,7 +244,8 @@ def _claim(crontab, job, now, summary):
                 job,
                 first,
                 "missed",
-                f"Missed the slots from {first.isoformat()} to {deadline.isoformat()} (more than 5 minutes late); "
+                f"Missed the slots from {first.isoformat()} to "
+                f"{deadline.isoformat()} (more than 5 minutes late); "
                 f"catch-up policy '{job.catch_up}'",
             )
         if state.lease is not None:
@@ -344,7 +346,7 @@ def _attempt(site, job, slot):
         except ConflictError:
             transaction.abort()
             status = "failure"
-            message = "Gave up after %d conflicting attempts" % attempt
+            message = f"Gave up after {attempt} conflicting attempts"
             trace = traceback.format_exc()
         except Exception as error:
             transaction.abort()
@@ -376,10 +378,10 @@ def _span(seconds):
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     if hours:
-        return "%dh%02dm" % (hours, minutes) if minutes else "%dh" % hours
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
     if minutes:
-        return "%dm%02ds" % (minutes, seconds) if seconds else "%dm" % minutes
-    return "%ds" % seconds
+        return f"{minutes}m{seconds:02d}s" if seconds else f"{minutes}m"
+    return f"{seconds}s"
 
 
 def _record(crontab, job, slot, outcome, summary, lease=None):

@@ -47,12 +47,12 @@ def relative_time(when, now):
 
 def _amount(seconds):
     if seconds < 60:
-        return "%d s" % seconds
+        return f"{int(seconds)} s"
     if seconds < 3600:
-        return "%d min" % (seconds // 60)
+        return f"{int(seconds // 60)} min"
     if seconds < 2 * 86400:
-        return "%d h" % round(seconds / 3600)
-    return "%d d" % round(seconds / 86400)
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} d"
 
 
 def duration(seconds):
@@ -63,12 +63,12 @@ def duration(seconds):
         return f"{seconds:.2f} s"
     seconds = round(seconds)
     if seconds < 60:
-        return "%d s" % seconds
+        return f"{seconds} s"
     minutes, rest = divmod(seconds, 60)
     if minutes < 60:
-        return "%d min %d s" % (minutes, rest) if rest else "%d min" % minutes
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
-    return "%d h %d min" % (hours, minutes) if minutes else "%d h" % hours
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def strip(recent, zone):

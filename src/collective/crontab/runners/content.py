@@ -16,4 +16,4 @@ class CountContent:
 
     def __call__(self, site, job):
         catalog = getToolByName(site, "portal_catalog")
-        return "%d items in the catalog" % len(catalog.searchResults())
+        return f"{len(catalog.searchResults())} items in the catalog"

@@ -33,9 +33,7 @@ class PackDatabase:
         db = site._p_jar.db()
         before = db.getSize()
         db.pack(days=days)
-        return "Packed database '%s' keeping %g days: %d -> %d bytes" % (
-            db.database_name,
-            days,
-            before,
-            db.getSize(),
+        return (
+            f"Packed database '{db.database_name}' keeping {days:g} days: "
+            f"{before} -> {db.getSize()} bytes"
         )

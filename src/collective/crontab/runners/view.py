@@ -39,6 +39,6 @@ class CallView:
             result = result.decode("utf-8", "replace")
         if status >= 400:
             raise RuntimeError(
-                "'%s' answered HTTP %d: %s" % (target, status, (result or "")[:500])
+                f"'{target}' answered HTTP {status}: {(result or '')[:500]}"
             )
         return (result or "").strip() or None

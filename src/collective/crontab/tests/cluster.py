@@ -49,7 +49,7 @@ def wait_for_port(port, timeout=30):
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.1)
-    raise RuntimeError("nothing listens on port %d" % port)
+    raise RuntimeError(f"nothing listens on port {port}")
 
 
 class ZeoCluster(Layer):
@@ -58,7 +58,7 @@ class ZeoCluster(Layer):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp(prefix="crontab-zeo-"))
         self.port = free_port()
-        self.address = "127.0.0.1:%d" % self.port
+        self.address = f"127.0.0.1:{self.port}"
         self.server = None
         self.start_server()
         self.homes = {
@@ -74,13 +74,18 @@ class ZeoCluster(Layer):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def start_server(self):
-        log = open(self.dir / "zeo.log", "a")
-        self.server = subprocess.Popen(
-            [str(BIN / "runzeo"), "-a", self.address, "-f", str(self.dir / "Data.fs")],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
+        with open(self.dir / "zeo.log", "a") as log:
+            self.server = subprocess.Popen(
+                [
+                    str(BIN / "runzeo"),
+                    "-a",
+                    self.address,
+                    "-f",
+                    str(self.dir / "Data.fs"),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_for_port(self.port)
 
     def stop_server(self):

@@ -103,7 +103,7 @@ class Conflict(Base):
 
     def __call__(self, site, job):
         attempt = ATTEMPTS[job.id] = ATTEMPTS.get(job.id, 0) + 1
-        site.crontab_test_value = "runner attempt %d" % attempt
+        site.crontab_test_value = f"runner attempt {attempt}"
         if attempt <= int(job.arguments.get("conflicts", "0")):
             manager = transaction.TransactionManager()
             other = site._p_jar.db().open(transaction_manager=manager)
@@ -112,7 +112,7 @@ class Conflict(Base):
                 manager.commit()
             finally:
                 other.close()
-        return "attempt %d" % attempt
+        return f"attempt {attempt}"
 
 
 @implementer(ICronRunner)

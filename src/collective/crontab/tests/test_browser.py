@@ -54,7 +54,7 @@ class TestPanelInChromium(unittest.TestCase):
                 self.fail("CI=true: the browser test must run, but " + missing)
             self.skipTest(missing)
         self.portal = self.layer["portal"]
-        self.url = "http://%s:%d/plone" % (self.layer["host"], self.layer["port"])
+        self.url = f"http://{self.layer['host']}:{self.layer['port']}/plone"
         self.portal.acl_users.userFolderAddUser(
             "siteadmin", PASSWORD, ["Site Administrator"], []
         )

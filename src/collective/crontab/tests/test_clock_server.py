@@ -95,7 +95,7 @@ class Server:
         self.home = home
         self.event_log = home / "var" / "log" / "event.log"
         self.offset = self.event_log.stat().st_size if self.event_log.exists() else 0
-        self.output = tempfile.TemporaryFile()
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115 -- read at the end
         self.process = subprocess.Popen(
             [str(BIN / "runwsgi"), str(home / "etc" / "zope.ini")],
             stdout=self.output,
@@ -130,7 +130,7 @@ class Server:
 
 def get(path, headers=None, user=None, password=None):
     """(status, headers, body) of a GET, like ``curl -u user:password``."""
-    request = urllib.request.Request("http://127.0.0.1:%d%s" % (PORT, path))
+    request = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}")
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     if user:
@@ -217,7 +217,7 @@ class RunningServerTests(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(headers["Content-Type"], "application/json")
         summary = json.loads(body)
-        self.assertEqual(summary["client"], "127.0.0.1:%d" % PORT)
+        self.assertEqual(summary["client"], f"127.0.0.1:{PORT}")
         self.assertIn("ran", summary)
 
     def test_curl_without_credentials_gets_401(self):

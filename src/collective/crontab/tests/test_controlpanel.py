@@ -243,8 +243,8 @@ class TestListing(PanelTestCase):
         setSite(self.portal)
         for index in range(55):
             api.add_job(
-                "job-%02d" % index,
-                title="Job %d" % index,
+                f"job-{index:02d}",
+                title=f"Job {index}",
                 runner="test.record",
                 schedule="0 3 * * *",
             )
@@ -647,19 +647,19 @@ class TestListReadsNoHistory(PanelTestCase):
         setSite(self.portal)
         for index in range(3):
             api.add_job(
-                "job-%d" % index,
-                title="Job %d" % index,
+                f"job-{index}",
+                title=f"Job {index}",
                 runner="test.record",
                 schedule="0 3 * * *",
                 history=500,
             )
             for _run in range(40):
-                api.run_now("job-%d" % index)
+                api.run_now(f"job-{index}")
                 api.tick()
         transaction.commit()
         self.portal._p_jar.cacheMinimize()
         states = get_crontab(self.portal).states
-        histories = [states["job-%d" % index].runs for index in range(3)]
+        histories = [states[f"job-{index}"].runs for index in range(3)]
         self.assertTrue(all(runs._p_changed is None for runs in histories))
         view = self.portal.restrictedTraverse("@@crontab-controlpanel")
         html = view()

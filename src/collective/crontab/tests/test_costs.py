@@ -29,11 +29,11 @@ class TestIdleTick(TickTestCase):
     def setUp(self):
         super().setUp()
         for index in range(JOBS):
-            job_id = "job-%03d" % index
+            job_id = f"job-{index:03d}"
             values = {
                 "title": job_id,
                 "runner": "test.record",
-                "schedule": "%d 3 * * *" % (index % 60),
+                "schedule": f"{index % 60} 3 * * *",
             }
             write_job(job_id, validate(job_id, values))
         self.add("every-minute", enabled=False)
@@ -79,7 +79,7 @@ class TestIdleTick(TickTestCase):
         api.tick(T0 + minutes(1))
         self.assertEqual(looked_at.call_count, 0)
         summary = api.tick(T0.replace(hour=3, minute=0, second=10) + timedelta(days=1))
-        due = ["job-%03d" % index for index in range(0, JOBS, 60)]
+        due = [f"job-{index:03d}" for index in range(0, JOBS, 60)]
         self.assertEqual([entry["job"] for entry in summary["ran"]], due)
         self.assertEqual([call.args[3].id for call in looked_at.call_args_list], due)
 

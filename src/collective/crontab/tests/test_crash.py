@@ -70,7 +70,7 @@ class TestCrash(unittest.TestCase):
         self.addCleanup(victim.kill)
         wait_for(started)
         self.assertEqual(started.read_text(), slot.isoformat())
-        runs, titles, leases = cluster.read("Crash")
+        runs, _titles, leases = cluster.read("Crash")
         self.assertEqual(leases["crashy"]["client"], "c1")
         victim.send_signal(signal.SIGKILL)
         victim.communicate(timeout=30)

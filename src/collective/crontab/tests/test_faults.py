@@ -103,7 +103,7 @@ class TestConflicts(TickTestCase):
         self.assertEqual(run["status"], "failure")
         self.assertEqual(
             run["message"],
-            "Gave up after %d conflicting attempts" % engine.CONFLICT_RETRIES,
+            f"Gave up after {engine.CONFLICT_RETRIES} conflicting attempts",
         )
         self.assertIn("ConflictError", run["traceback"])
         self.assertEqual([entry["status"] for entry in summary["ran"]], ["failure"])

@@ -48,7 +48,7 @@ class TestBytesPerRun(unittest.TestCase):
 
     def bytes_per_run(self, existing, appends=20, limit=100000):
         root = self.connection.root()
-        state = root["state-%d" % existing] = JobState()
+        state = root[f"state-{existing}"] = JobState()
         for index in range(existing):
             state.append(limit, **run(index))
             if index % 1000 == 999:
@@ -65,7 +65,7 @@ class TestBytesPerRun(unittest.TestCase):
     def test_bytes_per_run_do_not_grow_with_history(self):
         short = self.bytes_per_run(10)
         long = self.bytes_per_run(10000)
-        print("\nbytes per run: %d with 10 runs, %d with 10,000 runs" % (short, long))
+        print(f"\nbytes per run: {short} with 10 runs, {long} with 10,000 runs")
         self.assertLessEqual(long, short * 1.5)
         self.assertLessEqual(long, 4096)
 

@@ -51,7 +51,7 @@ class ExactlyOnceRun(Layer):
         )
         logs = {name: cluster.dir / (f"{name}.jsonl") for name in CLIENTS}
         processes = [
-            cluster.client(name, "loop=%d,%d,%s" % (DURATION, INTERVAL, logs[name]))
+            cluster.client(name, f"loop={DURATION},{INTERVAL},{logs[name]}")
             for name in CLIENTS
         ]
         self["outage"] = self.restart_server_mid_minute(cluster, started=time.time())
@@ -129,20 +129,13 @@ class TestExactlyOnce(unittest.TestCase):
             self.assertEqual(duplicates, {}, job_id)
             self.assertEqual(misses, set(), job_id)
             self.assertEqual(set(ran), expected, job_id)
+        lost = sum(len(summary["lost"]) for summary in self.summaries)
         print(
-            "\nexactly once: %d clients, %d jobs x %d slots = %d expected, %d runs, "
-            "%d duplicates, %d misses, %d lost races, %d failed ticks during the outage"
-            % (
-                len(CLIENTS),
-                len(JOBS),
-                len(expected),
-                len(JOBS) * len(expected),
-                figures["runs"],
-                figures["duplicates"],
-                figures["misses"],
-                sum(len(summary["lost"]) for summary in self.summaries),
-                len(self.errors()),
-            ),
+            f"\nexactly once: {len(CLIENTS)} clients, {len(JOBS)} jobs x "
+            f"{len(expected)} slots = {len(JOBS) * len(expected)} expected, "
+            f"{figures['runs']} runs, {figures['duplicates']} duplicates, "
+            f"{figures['misses']} misses, {lost} lost races, "
+            f"{len(self.errors())} failed ticks during the outage",
             file=sys.stderr,
         )
 

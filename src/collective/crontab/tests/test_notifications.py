@@ -221,7 +221,7 @@ class TestPings(TickTestCase):
         super().setUp()
         self.server = PingServer(PING_PORT)
         self.addCleanup(self.server.stop)
-        self.url = "http://127.0.0.1:%d/ping/abc" % PING_PORT
+        self.url = f"http://127.0.0.1:{PING_PORT}/ping/abc"
 
     def test_success_pings_start_then_the_url(self):
         self.add("nightly", ping_url=self.url)
@@ -241,7 +241,7 @@ class TestPings(TickTestCase):
         self.assertEqual(self.server.paths, ["/ping/abc/start", "/ping/abc"])
 
     def test_unreachable_ping_url_is_logged_and_the_run_succeeds(self):
-        self.add("nightly", ping_url="http://127.0.0.1:%d/gone" % HANGING_PORT)
+        self.add("nightly", ping_url=f"http://127.0.0.1:{HANGING_PORT}/gone")
         api.tick(T0)
         with self.assertLogs("collective.crontab", "WARNING") as logs:
             api.tick(T0 + minutes(1))
@@ -256,7 +256,7 @@ class TestPings(TickTestCase):
             setattr, notifications, "PING_TIMEOUT", notifications.PING_TIMEOUT
         )
         notifications.PING_TIMEOUT = 0.3
-        self.add("nightly", ping_url="http://127.0.0.1:%d/slow" % HANGING_PORT)
+        self.add("nightly", ping_url=f"http://127.0.0.1:{HANGING_PORT}/slow")
         api.tick(T0)
         started = time.monotonic()
         with self.assertLogs("collective.crontab", "WARNING"):

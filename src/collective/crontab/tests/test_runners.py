@@ -78,7 +78,7 @@ class TestPack(RunnerTestCase):
                 app._setObject("site", Folder("site"))
                 app.acl_users._doAddUser("admin", "secret-password", ["Manager"], [])
                 for revision in range(50):
-                    app.site.title = "revision %d" % revision
+                    app.site.title = f"revision {revision}"
                     transaction.commit()
                 before = db.getSize()
                 job = Job(
@@ -88,7 +88,7 @@ class TestPack(RunnerTestCase):
                     message = PackDatabase()(app.site, job)
                 self.assertLess(db.getSize(), before)
                 self.assertIn(
-                    "keeping 0 days: %d -> %d bytes" % (before, db.getSize()), message
+                    f"keeping 0 days: {before} -> {db.getSize()} bytes", message
                 )
                 connection.close()
             finally:
@@ -124,7 +124,7 @@ class TestCountContent(RunnerTestCase):
     def test_counts_catalog(self):
         run = self.run_job("count", "collective.crontab.content-count")
         count = len(getToolByName(self.portal, "portal_catalog").searchResults())
-        self.assertEqual(run["message"], "%d items in the catalog" % count)
+        self.assertEqual(run["message"], f"{count} items in the catalog")
 
 
 class TestVocabulary(TickTestCase):

@@ -61,8 +61,8 @@ def field(low, high):
     return st.one_of(
         st.just("*"),
         number.map(str),
-        st.integers(2, max(2, (high - low) // 2)).map(lambda step: "*/%d" % step),
-        st.tuples(number, number).map(lambda pair: "%d-%d" % tuple(sorted(pair))),
+        st.integers(2, max(2, (high - low) // 2)).map(lambda step: f"*/{step}"),
+        st.tuples(number, number).map(lambda pair: "{}-{}".format(*sorted(pair))),
         st.lists(number, min_size=2, max_size=3, unique=True).map(
             lambda items: ",".join(map(str, sorted(items)))
         ),

@@ -191,7 +191,7 @@ class TestRecording(TickTestCase):
 
         text = truncate("x" * (MAX_TEXT * 3))
         self.assertLessEqual(len(text), MAX_TEXT)
-        self.assertIn("[truncated, %d characters]" % (MAX_TEXT * 3), text)
+        self.assertIn(f"[truncated, {MAX_TEXT * 3} characters]", text)
 
     def test_overlong_run_flagged(self):
         self.assertEqual(engine._span(2 * 3600 + 600), "2h10m")
@@ -271,7 +271,7 @@ class TestLeases(TickTestCase):
 class TestIdle(TickTestCase):
     def test_idle_tick_writes_nothing(self):
         for index in range(20):
-            self.add("job-%d" % index, schedule="0 3 * * *")
+            self.add(f"job-{index}", schedule="0 3 * * *")
         api.tick(T0)  # arms the jobs and beats
         before = self.last_transaction()
         summary = api.tick(T0 + minutes(1))
@@ -302,7 +302,7 @@ class TestIdle(TickTestCase):
 
     def test_idle_tick_does_not_evaluate_schedules(self):
         for index in range(5):
-            self.add("job-%d" % index, schedule="0 3 * * *")
+            self.add(f"job-{index}", schedule="0 3 * * *")
         api.tick(T0)
         calls = []
         original = engine.JobError  # keep a reference: module is untouched
