@@ -13,6 +13,15 @@ import os
 # Compile locales/*.po to .mo when the ZCML registers the translations.
 os.environ.setdefault("zope_i18n_compile_mo_files", "true")
 
+#: The tests listen on 127.0.0.1, on ports from here to here + 999: set
+#: CRONTAB_TEST_PORTS to run two test runs on one machine at once.
+PORTS = int(os.environ.get("CRONTAB_TEST_PORTS", "55100"))
+
+
+def listen_port(offset):
+    """The port ``offset`` of the test run's range."""
+    return PORTS + offset
+
 
 class CrontabLayer(PloneSandboxLayer):
     defaultBases = (PLONE_FIXTURE,)
@@ -37,11 +46,10 @@ FUNCTIONAL_TESTING = FunctionalTesting(
 
 
 class HTTPServer(WSGIServer):
-    """A real WSGI server on 127.0.0.1 (port: CRONTAB_TEST_HTTP_PORT), for
-    tests over HTTP and for chromium."""
+    """A real WSGI server on 127.0.0.1, for tests over HTTP and chromium."""
 
     host = "127.0.0.1"
-    port = int(os.environ.get("CRONTAB_TEST_HTTP_PORT", "55500"))
+    port = listen_port(400)
 
 
 HTTP_TESTING = FunctionalTesting(

@@ -9,6 +9,7 @@ connection, without loading Zope's configuration.
 from collections import defaultdict
 from collective.crontab.instance import create_site
 from collective.crontab.instance import write_instance
+from collective.crontab.testing import listen_port
 from pathlib import Path
 from plone.testing import Layer
 
@@ -27,7 +28,7 @@ import transaction
 BIN = Path(sys.executable).parent
 SCRIPT = Path(__file__).parent / "zeo_client.py"
 TEST_ZCML = "collective.crontab.tests:testing.zcml"
-PORTS = range(55300, 55400)
+PORTS = range(listen_port(200), listen_port(300))
 CLIENTS = ("c1", "c2", "c3")
 
 

@@ -2,6 +2,7 @@
 
 from collective.crontab.instance import create_site
 from collective.crontab.instance import write_instance
+from collective.crontab.testing import listen_port
 from pathlib import Path
 
 import json
@@ -37,7 +38,9 @@ class InstanceLayer:
     @classmethod
     def setUp(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="crontab-ctl-")
-        cls.home = write_instance(Path(cls.tmp.name) / "instance", port=55610)
+        cls.home = write_instance(
+            Path(cls.tmp.name) / "instance", port=listen_port(510)
+        )
         create_site(cls.home, "Plone", demo_job=True)
         script = cls.home / "add_broken_job.py"
         script.write_text(ADD_BROKEN_JOB)

@@ -2,6 +2,7 @@
 with 1-second clocks, and the tick view over real HTTP, as cron + curl."""
 
 from collective.crontab import instance
+from collective.crontab.testing import listen_port
 from pathlib import Path
 from plone.testing import Layer
 
@@ -20,7 +21,7 @@ import urllib.error
 import urllib.request
 
 
-PORT = 55110
+PORT = listen_port(10)
 BIN = Path(sys.executable).parent
 TICK = "/Plone/@@crontab-tick"
 #: Besides instance.py's password-less clock: two clocks that must fail.

@@ -2,6 +2,7 @@ from collective.crontab import api
 from collective.crontab import notifications
 from collective.crontab.jobs import JobError
 from collective.crontab.schedule import utcnow
+from collective.crontab.testing import listen_port
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
@@ -179,8 +180,8 @@ class TestNotificationFields(TickTestCase):
         self.assertEqual(job["ping_url"], "https://hc-ping.com/abc")
 
 
-PING_PORT = 55601
-HANGING_PORT = 55602
+PING_PORT = listen_port(501)
+HANGING_PORT = listen_port(502)
 
 
 class PingServer(ThreadingHTTPServer):
@@ -245,7 +246,9 @@ class TestPings(TickTestCase):
         api.tick(T0)
         with self.assertLogs("collective.crontab", "WARNING") as logs:
             api.tick(T0 + minutes(1))
-        self.assertIn("ping http://127.0.0.1:55602/gone/start failed", logs.output[0])
+        self.assertIn(
+            f"ping http://127.0.0.1:{HANGING_PORT}/gone/start failed", logs.output[0]
+        )
         self.assertEqual(api.history("nightly")[0]["status"], "success")
         self.assertEqual(self.ran("nightly"), ["ran"])
 
