@@ -19,6 +19,15 @@ import sys
 
 
 CLOCK_USER = "crontab-clock"
+#: A site as Plone 6.2's Classic UI distribution (plone.classicui) creates
+#: it: its base profiles (Barceloneta), then the example content.
+CLASSIC_UI_PROFILES = (
+    "plone.app.contenttypes:default",
+    "plone.app.layout:default",
+    "plonetheme.barceloneta:default",
+)
+CLASSIC_UI_CONTENT = "plone.app.contenttypes:plone-content"
+SITE_PROFILES = (*CLASSIC_UI_PROFILES, CLASSIC_UI_CONTENT, "collective.crontab:default")
 
 SITE_ZCML = """\
 <configure
@@ -205,11 +214,19 @@ def create_site(home, site_id="Plone", demo_job=False, password=None):
     return password
 
 
+def add_site(app, site_id):
+    """Add the Plone site ``site_id`` built from SITE_PROFILES to ``app``."""
+    from Products.CMFPlone.factory import addPloneSite
+
+    return addPloneSite(
+        app, site_id, title="collective.crontab demo", extension_ids=SITE_PROFILES
+    )
+
+
 def _create_site_in_zconsole(app, site_id, demo_job):
     """Runs inside ``zconsole run``: ``app`` is the Zope root."""
     from AccessControl.SecurityManagement import newSecurityManager
     from collective.crontab import api
-    from Products.CMFPlone.factory import addPloneSite
     from zope.component.hooks import setSite
 
     import transaction
@@ -222,16 +239,7 @@ def _create_site_in_zconsole(app, site_id, demo_job):
         users._doAddUser(CLOCK_USER, secrets.token_urlsafe(32), ["Manager"], [])
     newSecurityManager(None, users.getUser("admin").__of__(users))
     if site_id not in app.objectIds():
-        addPloneSite(
-            app,
-            site_id,
-            title="collective.crontab demo",
-            extension_ids=[
-                "plone.app.contenttypes:default",
-                "collective.crontab:default",
-            ],
-            setup_content=True,
-        )
+        add_site(app, site_id)
     site = app[site_id]
     setSite(site)
     if demo_job and "demo" not in [job["id"] for job in api.jobs()]:

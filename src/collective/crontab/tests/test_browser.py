@@ -5,7 +5,7 @@ Screenshots go to ``test-output/`` at the root of the checkout.
 """
 
 from collective.crontab import api
-from collective.crontab.testing import HTTP_TESTING
+from collective.crontab.testing import DEMO_HTTP_TESTING
 from pathlib import Path
 from plone.app.testing import setRoles
 from plone.app.testing import TEST_USER_ID
@@ -45,7 +45,7 @@ def chromium_missing():
 
 
 class TestPanelInChromium(unittest.TestCase):
-    layer = HTTP_TESTING
+    layer = DEMO_HTTP_TESTING
 
     def setUp(self):
         missing = chromium_missing()
