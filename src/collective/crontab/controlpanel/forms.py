@@ -10,6 +10,7 @@ from collective.crontab.controlpanel.preview import preview
 from collective.crontab.controlpanel.views import in_words
 from collective.crontab.interfaces import ICronJobForm
 from collective.crontab.interfaces import ICronRunner
+from collective.crontab.jobs import FIELDS
 from collective.crontab.jobs import JobError
 from collective.crontab.schedule import ScheduleError
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
@@ -26,19 +27,6 @@ from zope.interface import Invalid
 
 
 NO_VALUE = SequenceWidget.noValueToken
-FIELD_ORDER = (
-    "id",
-    "title",
-    "runner",
-    "schedule",
-    "timezone",
-    "enabled",
-    "arguments",
-    "catch_up",
-    "max_runtime",
-    "history",
-    "owner",
-)
 
 
 class JobForm(PanelMixin, form.Form):
@@ -64,8 +52,8 @@ class JobForm(PanelMixin, form.Form):
 
     @property
     def fields(self):
-        names = [name for name in FIELD_ORDER if name != "owner" or self.is_manager]
-        fields = field.Fields(ICronJobForm).select(*names)
+        names = [name for name in FIELDS if name != "owner" or self.is_manager]
+        fields = field.Fields(ICronJobForm).select("id", *names)
         if "owner" in fields:
             fields["owner"].field = fields["owner"].field.bind(self.context)
         return fields
@@ -150,6 +138,8 @@ class JobForm(PanelMixin, form.Form):
         values["timezone"] = values.get("timezone") or ""
         values["arguments"] = dict(values.get("arguments") or {})
         values["owner"] = values.get("owner") or ""
+        values["notify"] = [line for line in values.get("notify") or [] if line.strip()]
+        values["ping_url"] = values.get("ping_url") or ""
         if not self.is_manager:
             del values["owner"]
         return values
@@ -271,8 +261,9 @@ class EditJobForm(JobForm):
         return super().fields.omit("id")
 
     def getContent(self):
-        content = {name: self.job[name] for name in FIELD_ORDER if name != "id"}
+        content = {name: self.job[name] for name in FIELDS}
         content["timezone"] = content["timezone"] or None
+        content["ping_url"] = content["ping_url"] or None
         return content
 
     def initial_schedule(self):
