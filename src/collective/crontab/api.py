@@ -13,6 +13,7 @@ for bad input, ``AccessControl.Unauthorized`` for missing rights, and
 
 from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
+from collective.crontab import _
 from collective.crontab import tick as engine
 from collective.crontab.jobs import FIELDS
 from collective.crontab.jobs import JobError
@@ -87,7 +88,14 @@ def _owner(site, job_id, fields):
                 f"user ('{requested}')"
             )
         if engine.find_user(site, requested) is None:
-            raise JobError(job_id, {"owner": f"user '{requested}' does not exist"})
+            raise JobError(
+                job_id,
+                {
+                    "owner": _(
+                        "user '${user}' does not exist", mapping={"user": requested}
+                    )
+                },
+            )
         return requested
     return user_id
 
@@ -109,7 +117,7 @@ def add_job(job_id, **fields):
     """Create job ``job_id``; required fields: title, runner, schedule."""
     site = _site(ManageJobs)
     if read_job(job_id) is not None:
-        raise JobError(job_id, {"id": "a job with this id already exists"})
+        raise JobError(job_id, {"id": _("a job with this id already exists")})
     fields["owner"] = _owner(site, job_id, fields)
     write_job(job_id, validate(job_id, fields))
     return get_job(job_id)

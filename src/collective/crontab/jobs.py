@@ -4,16 +4,19 @@ A job is the group of records ``collective.crontab.jobs/<job-id>.<field>`` of
 the ICronJob schema, so any add-on can ship jobs in its own registry.xml.
 """
 
+from collective.crontab import _
 from collective.crontab.interfaces import ICronJob
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import schedule_for
 from collective.crontab.schedule import ScheduleError
+from collective.crontab.schedule import Text
 from collective.crontab.schedule import validate_timezone
 from dataclasses import dataclass
 from dataclasses import field
 from plone.registry.interfaces import IRegistry
+from string import Template
 from zope.component import getUtility
 from zope.component import queryUtility
 from zope.schema import getFieldsInOrder
@@ -32,14 +35,38 @@ PING_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 class JobError(ValueError):
     """A job definition that cannot be stored or run.
 
-    ``errors`` maps field names to messages; str() names the job and fields.
+    ``errors`` maps field names to messages: Messages of the collective.crontab
+    domain, ``_("'${value}' is bad", mapping={"value": value})``, or text.
+    ``messages`` keeps them for translation; ``errors`` becomes their English
+    text, which str() joins, naming the job and fields.
     """
 
     def __init__(self, job_id, errors):
         self.job_id = job_id
-        self.errors = dict(errors)
+        self.messages = dict(errors)
+        self.errors = {name: english(text) for name, text in self.messages.items()}
         details = "; ".join("{}: {}".format(*item) for item in self.errors.items())
         super().__init__(f"Cron job '{job_id}': {details}")
+
+
+def english(message):
+    """The English text of ``message`` (a Message or text), mapping filled in."""
+    if not isinstance(message, str):
+        return str(message)
+    mapping = getattr(message, "mapping", None) or {}
+    text = getattr(message, "default", None) or message
+    return Template(text).safe_substitute({
+        name: english(value) for name, value in mapping.items()
+    })
+
+
+def schedule_message(error):
+    """A ScheduleError's message as a Message of the collective.crontab domain."""
+    mapping = {
+        name: _(value) if isinstance(value, Text) else value
+        for name, value in error.mapping.items()
+    }
+    return _(error.text, mapping=mapping)
 
 
 @dataclass(frozen=True)
@@ -83,7 +110,7 @@ class Job:
             try:
                 check(value)
             except ScheduleError as error:
-                errors[name] = str(error)
+                errors[name] = schedule_message(error)
         raise JobError(self.id, errors)
 
 
@@ -143,19 +170,22 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
         raise JobError(
             job_id,
             {
-                "id": f"'{job_id}' must start with a letter and contain only letters, "
-                "digits, '-' and '_' (at most 64)"
+                "id": _(
+                    "'${value}' must start with a letter and contain only letters, "
+                    "digits, '-' and '_' (at most 64)",
+                    mapping={"value": job_id},
+                )
             },
         )
     unknown = set(values) - set(FIELDS)
     for name in sorted(unknown):
-        errors[name] = "is not a field of a cron job"
+        errors[name] = _("is not a field of a cron job")
     cleaned = {}
     for name, schema_field in getFieldsInOrder(ICronJob):
         value = values.get(name)
         if value is None or (value == "" and schema_field.required):
             if schema_field.default in (None, "") and schema_field.required:
-                errors[name] = "is required"
+                errors[name] = _("is required")
                 continue
             value = schema_field.default
         if name == "arguments":
@@ -173,7 +203,10 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
         if name == "ping_url" and isinstance(value, str):
             value = value.strip()
             if value and not PING_URL.match(value):
-                errors[name] = f"{value!r} must be an http:// or https:// URL"
+                errors[name] = _(
+                    "${value} must be an http:// or https:// URL",
+                    mapping={"value": repr(value)},
+                )
                 continue
         try:
             schema_field.bind(None).validate(value)
@@ -186,15 +219,17 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
             cleaned["schedule"] = cleaned["schedule"].strip()
             schedule_for(cleaned["schedule"], "UTC")
         except ScheduleError as error:
-            errors["schedule"] = str(error)
+            errors["schedule"] = schedule_message(error)
     if cleaned.get("timezone"):
         try:
             validate_timezone(cleaned["timezone"])
         except ScheduleError as error:
-            errors["timezone"] = str(error)
+            errors["timezone"] = schedule_message(error)
     runner = cleaned.get("runner")
     if check_runner and runner and queryUtility(ICronRunner, name=runner) is None:
-        errors["runner"] = f"'{runner}' is not a registered runner"
+        errors["runner"] = _(
+            "'${value}' is not a registered runner", mapping={"value": runner}
+        )
     if errors:
         raise JobError(job_id, errors)
     return cleaned
@@ -202,27 +237,38 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
 
 def _check_arguments(value):
     if not isinstance(value, dict):
-        return f"must be a mapping of text to text, not {type(value).__name__}"
+        return _(
+            "must be a mapping of text to text, not ${type}",
+            mapping={"type": type(value).__name__},
+        )
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str):
-            return f"'{key}' must map text to text (got {type(item).__name__})"
+            return _(
+                "'${key}' must map text to text (got ${type})",
+                mapping={"key": key, "type": type(item).__name__},
+            )
         if len(key) > 200 or len(item) > MAX_ARGUMENT_LENGTH:
-            return f"'{key[:50]}' is too long"
+            return _("'${key}' is too long", mapping={"key": key[:50]})
     return None
 
 
 def _check_notify(value):
     if not isinstance(value, (list, tuple)):
-        return f"must be a list of e-mail addresses, not {type(value).__name__}"
+        return _(
+            "must be a list of e-mail addresses, not ${type}",
+            mapping={"type": type(value).__name__},
+        )
     for address in value:
         if not isinstance(address, str) or not EMAIL.match(address.strip()):
-            return f"{address!r} is not an e-mail address"
+            return _(
+                "${value} is not an e-mail address", mapping={"value": repr(address)}
+            )
     return None
 
 
 def _describe(error, value):
     doc = error.doc() if hasattr(error, "doc") else str(error)
-    return f"{value!r}: {doc}"
+    return _("${value}: ${problem}", mapping={"value": repr(value), "problem": doc})
 
 
 def write_job(job_id, values):

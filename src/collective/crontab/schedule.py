@@ -20,6 +20,7 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
 from functools import lru_cache
+from string import Template
 from zoneinfo import available_timezones
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
@@ -44,70 +45,115 @@ GRACE = timedelta(minutes=5)
 _MAX_SHIFT = timedelta(hours=3)
 _TICK = timedelta(microseconds=1)
 _FIELD = re.compile(r"^[0-9A-Za-z*/,\-#L?]+$")
-_FIELD_NAMES = ("minute", "hour", "day of month", "month", "day of week")
+
+
+class Text(str):
+    """A message of the collective.crontab catalogue, untranslated: ``_()``
+    marks it for ``make i18n``; the control panel translates it."""
+
+
+_ = Text
+_FIELD_NAMES = (_("minute"), _("hour"), _("day of month"), _("month"), _("day of week"))
 
 
 class ScheduleError(ValueError):
-    """A cron expression or time zone that cannot be used."""
+    """A cron expression or time zone that cannot be used.
+
+    ``text`` is the message with ``${name}`` placeholders (its msgid),
+    ``mapping`` their values; str() is the English message. A new message
+    is one line: ``raise ScheduleError(_("'${value}' is bad"), value=value)``.
+    """
+
+    def __init__(self, text, **mapping):
+        self.text = text
+        self.mapping = mapping
+        super().__init__(Template(text).safe_substitute(mapping))
 
 
 def normalize(expression):  # noqa: C901
     """Return the five-field form of ``expression`` or raise ScheduleError."""
     if not isinstance(expression, str):
-        raise ScheduleError(f"must be text, not {type(expression).__name__}")
+        raise ScheduleError(
+            _("must be text, not ${type}"), type=type(expression).__name__
+        )
     text = expression.strip()
     if not text:
-        raise ScheduleError("is empty")
+        raise ScheduleError(_("is empty"))
     if len(text) > MAX_LENGTH:
-        raise ScheduleError(f"is longer than {MAX_LENGTH} characters")
+        raise ScheduleError(_("is longer than ${max} characters"), max=MAX_LENGTH)
     if not text.isascii():
-        raise ScheduleError(f"'{text}' may only contain ASCII characters")
+        raise ScheduleError(
+            _("'${expression}' may only contain ASCII characters"), expression=text
+        )
     if text.startswith("@"):
         try:
             return ALIASES[text.lower()]
         except KeyError:
             raise ScheduleError(
-                "'{}' is not supported (use one of {})".format(
-                    text, ", ".join(sorted(ALIASES))
-                )
+                _("'${expression}' is not supported (use one of ${aliases})"),
+                expression=text,
+                aliases=", ".join(sorted(ALIASES)),
             ) from None
     fields = text.split()
     if len(fields) != 5:
         raise ScheduleError(
-            f"'{text}' has {len(fields)} fields; cron expressions have 5 "
-            "(minute hour day-of-month month day-of-week)"
+            _(
+                "'${expression}' has ${count} fields; cron expressions have 5 "
+                "(minute hour day-of-month month day-of-week)"
+            ),
+            expression=text,
+            count=len(fields),
         )
     for name, field in zip(_FIELD_NAMES, fields, strict=False):
         if not _FIELD.match(field):
-            raise ScheduleError(f"'{text}': the {name} field '{field}' is malformed")
+            raise ScheduleError(
+                _("'${expression}': the ${field} field '${value}' is malformed"),
+                expression=text,
+                field=name,
+                value=field,
+            )
     normal = " ".join(fields)
     if not croniter.is_valid(normal):
-        raise ScheduleError(f"'{text}': {_explain(fields)}")
+        raise _explain(text, fields)
     try:
         croniter(normal, datetime(2000, 1, 1)).get_next(datetime)
     except CroniterBadDateError:
-        raise ScheduleError(f"'{text}' never fires (no such date)") from None
+        raise ScheduleError(
+            _("'${expression}' never fires (no such date)"), expression=text
+        ) from None
     return normal
 
 
-def _explain(fields):
+def _explain(text, fields):
     """Name the first field croniter rejects, for a precise message."""
     for index, (name, field) in enumerate(zip(_FIELD_NAMES, fields, strict=False)):
         probe = ["*"] * 5
         probe[index] = field
         if not croniter.is_valid(" ".join(probe)):
-            return f"the {name} field '{field}' is out of range or malformed"
-    return "is not a valid cron expression"
+            return ScheduleError(
+                _(
+                    "'${expression}': the ${field} field '${value}' is out of "
+                    "range or malformed"
+                ),
+                expression=text,
+                field=name,
+                value=field,
+            )
+    return ScheduleError(
+        _("'${expression}': is not a valid cron expression"), expression=text
+    )
 
 
 def validate_timezone(name):
     """Return a ZoneInfo for the IANA ``name`` or raise ScheduleError."""
     if not isinstance(name, str) or not name or name not in _zone_names():
-        raise ScheduleError(f"'{name}' is not a known IANA time zone")
+        raise ScheduleError(_("'${zone}' is not a known IANA time zone"), zone=name)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"'{name}' is not a known IANA time zone") from None
+        raise ScheduleError(
+            _("'${zone}' is not a known IANA time zone"), zone=name
+        ) from None
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,6 @@ plone.protect's authenticator; a GET only shows a confirmation."""
 
 from collective.crontab import _
 from collective.crontab import api
-from collective.crontab.controlpanel.base import format_error
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.display import STATUS_TITLES
 from collective.crontab.jobs import JobError
@@ -34,7 +33,7 @@ class ToggleJob(JobAction):
         try:
             api.update_job(job["id"], enabled=enabled)
         except JobError as error:
-            return format_error(error), "error"
+            return self.format_error(error), "error"
         mapping = {"title": job["title"]}
         if enabled:
             return _("Enabled ${title}.", mapping=mapping), "info"

@@ -12,6 +12,7 @@ from collective.crontab.interfaces import ICronJobForm
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.jobs import FIELDS
 from collective.crontab.jobs import JobError
+from collective.crontab.jobs import schedule_message
 from collective.crontab.schedule import ScheduleError
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
 from plone.z3cform import layout
@@ -149,6 +150,7 @@ class JobForm(PanelMixin, form.Form):
         content = self.getContent()
         unplaced = []
         for name, message in errors.items():
+            message = self.translate(message)
             widget = self.widgets.get(name)
             if widget is None:
                 unplaced.append(f"{name}: {message}")
@@ -182,7 +184,7 @@ class JobForm(PanelMixin, form.Form):
         try:
             job = self.save(job_id, values)
         except JobError as error:
-            self.show_errors(error.errors)
+            self.show_errors(error.messages)
             return
         except Unauthorized as error:
             self.show_errors({"owner": str(error)})
@@ -198,15 +200,13 @@ class JobForm(PanelMixin, form.Form):
         ]
         zone = tokens[0] if tokens else ""
         if not schedule:
-            self.show_errors({
-                "schedule": self.translate(_("Type a schedule to preview."))
-            })
+            self.show_errors({"schedule": _("Type a schedule to preview.")})
             return
         try:
             preview(schedule, zone or self.site_zone, self.now)
         except ScheduleError as error:
             field_name = "timezone" if "time zone" in str(error) else "schedule"
-            self.show_errors({field_name: str(error)})
+            self.show_errors({field_name: schedule_message(error)})
             return
         self.show_preview((schedule, zone))
 
