@@ -3,15 +3,23 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: install lint format test test-fast test-processes chromium clean run run-cluster i18n buildout check-buildout bench
 
-install: $(STAMP)
+install: $(STAMP) $(AXE)
 
 $(STAMP): setup.py constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -c constraints.txt -e ".[test]" $(LINTERS)
 	touch $(STAMP)
+
+# axe-core for the browser test's accessibility checks, pinned in
+# package-lock.json, into node_modules/ (never fetched at test time).
+$(AXE): package.json package-lock.json
+	command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
+	npm ci --no-audit --no-fund
+	touch $(AXE)
 
 # Lint and format: ruff (settings in pyproject.toml), zpretty for ZCML, XML
 # and page templates, codespell. `make lint` only checks; `make format` rewrites.
@@ -114,4 +122,4 @@ i18n: install
 	$(BIN)/i18ndude find-untranslated -n src/collective/crontab
 
 clean:
-	rm -rf $(VENV) instance $(CLUSTER) var test-output .buildout bin parts eggs develop-eggs .installed.cfg
+	rm -rf $(VENV) node_modules instance $(CLUSTER) var test-output .buildout bin parts eggs develop-eggs .installed.cfg
