@@ -5,7 +5,7 @@ Errors are JSON: 400 names the bad fields, 403 the owner rule, 404 the job.
 """
 
 from collective.crontab import api
-from collective.crontab.jobs import JobError
+from collective.crontab.exceptions import JobError
 from collective.crontab.jobs import read_job
 from collective.crontab.log import get_crontab
 from plone.protect.interfaces import IDisableCSRFProtection
