@@ -13,8 +13,8 @@ for bad input, ``AccessControl.Unauthorized`` for missing rights, and
 
 from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
+from collective.crontab import engine
 from collective.crontab import health
-from collective.crontab import tick as engine
 from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import NotInstalled
 from collective.crontab.jobs import FIELDS
@@ -25,10 +25,10 @@ from collective.crontab.jobs import remove_job
 from collective.crontab.jobs import site_timezone as stored_site_timezone
 from collective.crontab.jobs import validate
 from collective.crontab.jobs import write_job
-from collective.crontab.log import get_crontab
 from collective.crontab.permissions import ManageJobs
 from collective.crontab.permissions import RunTick
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import get_crontab
 from collective.crontab.status import Status
 from dataclasses import asdict
 from zope.component.hooks import getSite
