@@ -5,18 +5,18 @@ the ICronJob schema, so any add-on can ship jobs in its own registry.xml.
 """
 
 from collective.crontab import _
+from collective.crontab.exceptions import JobError
+from collective.crontab.exceptions import ScheduleError
+from collective.crontab.exceptions import Text
 from collective.crontab.interfaces import ICronJob
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import schedule_for
-from collective.crontab.schedule import ScheduleError
-from collective.crontab.schedule import Text
 from collective.crontab.schedule import validate_timezone
 from dataclasses import dataclass
 from dataclasses import field
 from plone.registry.interfaces import IRegistry
-from string import Template
 from zope.component import getUtility
 from zope.component import queryUtility
 from zope.schema import getFieldsInOrder
@@ -30,34 +30,6 @@ FIELDS = tuple(name for name, _field in getFieldsInOrder(ICronJob))
 MAX_ARGUMENT_LENGTH = 10000
 EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+$")
 PING_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
-
-
-class JobError(ValueError):
-    """A job definition that cannot be stored or run.
-
-    ``errors`` maps field names to messages: Messages of the collective.crontab
-    domain, ``_("'${value}' is bad", mapping={"value": value})``, or text.
-    ``messages`` keeps them for translation; ``errors`` becomes their English
-    text, which str() joins, naming the job and fields.
-    """
-
-    def __init__(self, job_id, errors):
-        self.job_id = job_id
-        self.messages = dict(errors)
-        self.errors = {name: english(text) for name, text in self.messages.items()}
-        details = "; ".join("{}: {}".format(*item) for item in self.errors.items())
-        super().__init__(f"Cron job '{job_id}': {details}")
-
-
-def english(message):
-    """The English text of ``message`` (a Message or text), mapping filled in."""
-    if not isinstance(message, str):
-        return str(message)
-    mapping = getattr(message, "mapping", None) or {}
-    text = getattr(message, "default", None) or message
-    return Template(text).safe_substitute({
-        name: english(value) for name, value in mapping.items()
-    })
 
 
 def schedule_message(error):

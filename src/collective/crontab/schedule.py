@@ -12,6 +12,8 @@ it skips the wall times that do not exist and runs twice through the repeated
 hour.
 """
 
+from collective.crontab.exceptions import ScheduleError
+from collective.crontab.exceptions import Text
 from copy import copy
 from croniter import croniter
 from croniter import CroniterBadDateError
@@ -20,7 +22,6 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
 from functools import lru_cache
-from string import Template
 from zoneinfo import available_timezones
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
@@ -47,27 +48,8 @@ _TICK = timedelta(microseconds=1)
 _FIELD = re.compile(r"^[0-9A-Za-z*/,\-#L?]+$")
 
 
-class Text(str):
-    """A message of the collective.crontab catalogue, untranslated: ``_()``
-    marks it for ``make i18n``; the control panel translates it."""
-
-
 _ = Text
 _FIELD_NAMES = (_("minute"), _("hour"), _("day of month"), _("month"), _("day of week"))
-
-
-class ScheduleError(ValueError):
-    """A cron expression or time zone that cannot be used.
-
-    ``text`` is the message with ``${name}`` placeholders (its msgid),
-    ``mapping`` their values; str() is the English message. A new message
-    is one line: ``raise ScheduleError(_("'${value}' is bad"), value=value)``.
-    """
-
-    def __init__(self, text, **mapping):
-        self.text = text
-        self.mapping = mapping
-        super().__init__(Template(text).safe_substitute(mapping))
 
 
 def normalize(expression):  # noqa: C901

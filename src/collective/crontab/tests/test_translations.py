@@ -1,8 +1,8 @@
 """The German translation, in the schema and in the rendered control panel."""
 
 from collective.crontab import api
+from collective.crontab.exceptions import JobError
 from collective.crontab.interfaces import ICronJob
-from collective.crontab.jobs import JobError
 from collective.crontab.testing import FUNCTIONAL_TESTING
 from collective.crontab.testing import INTEGRATION_TESTING
 from pathlib import Path
