@@ -134,7 +134,7 @@ def _parse(expression):
         longest = max(_DAYS_IN_MONTH[month] for month in months)
         if min(numbers) > longest:
             raise ScheduleError(
-                f"'{text}' never runs: no month in '{fields[3]}' has a day "
+                f"'{text}' never fires: no month in '{fields[3]}' has a day "
                 f"{min(numbers)}"
             )
     return " ".join(fields), tuple(sets), day_and
