@@ -59,6 +59,15 @@ class WriteThenFail(Base):
 
 
 @implementer(ICronRunner)
+class Slots(Base):
+    """Traces the slots its run stands for: (first, last, count)."""
+
+    def __call__(self, site, job):
+        slots = tick.running_slots()
+        _trace(site, job, (slots.first, slots.last, slots.count, running_slot()))
+
+
+@implementer(ICronRunner)
 class WhoAmI(Base):
     def __call__(self, site, job):
         user = getSecurityManager().getUser()

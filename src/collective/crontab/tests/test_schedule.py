@@ -215,7 +215,9 @@ class TestPlan(unittest.TestCase):
             utc(2026, 1, 1, 12, 0), utc(2026, 1, 1, 13, 0, 20)
         )
         self.assertEqual(plan.run, (utc(2026, 1, 1, 13),))
-        self.assertEqual(plan.stands_for, Slots(utc(2026, 1, 1, 13), utc(2026, 1, 1, 13)))
+        self.assertEqual(
+            plan.stands_for, Slots(utc(2026, 1, 1, 13), utc(2026, 1, 1, 13))
+        )
         self.assertIsNone(plan.missed)
         self.assertIsNone(plan.skipped)
         self.assertEqual(plan.last, utc(2026, 1, 1, 13))
@@ -254,7 +256,9 @@ class TestPlan(unittest.TestCase):
         self.assertNotIn(plan.run[0], (plan.missed.first, plan.missed.last))
 
     def test_once_with_one_missed_slot_reports_none_missed(self):
-        plan = Schedule("0 3 * * *").plan(utc(2026, 1, 1, 0), utc(2026, 1, 1, 9), "once")
+        plan = Schedule("0 3 * * *").plan(
+            utc(2026, 1, 1, 0), utc(2026, 1, 1, 9), "once"
+        )
         self.assertEqual(plan.run, (utc(2026, 1, 1, 3),))
         self.assertIsNone(plan.missed)
 
@@ -313,7 +317,9 @@ class TestDebianMeaning(unittest.TestCase):
 
     def test_day_of_week_starting_with_star_means_and(self):
         # The 1st, when it is a Sunday, Tuesday, Thursday or Saturday.
-        self.assertEqual(self.days("0 0 1 * */2", 4), ["01-01", "02-01", "03-01", "08-01"])
+        self.assertEqual(
+            self.days("0 0 1 * */2", 4), ["01-01", "02-01", "03-01", "08-01"]
+        )
 
     def test_restricted_day_fields_mean_or(self):
         self.assertEqual(self.days("0 0 1,15 * 5", 3), ["01-01", "01-02", "01-09"])
@@ -324,7 +330,9 @@ class TestDebianMeaning(unittest.TestCase):
 
     def test_nth_weekday_in_a_list(self):
         # Mondays, Tuesdays and the first Wednesday.
-        self.assertEqual(self.days("0 0 * * 1,2,3#1", 4), ["01-05", "01-06", "01-07", "01-12"])
+        self.assertEqual(
+            self.days("0 0 * * 1,2,3#1", 4), ["01-05", "01-06", "01-07", "01-12"]
+        )
 
     def test_day_of_week_step_from_seven_is_sunday_only(self):
         self.assertEqual(self.days("0 0 * * 7/3", 2), ["01-04", "01-11"])
