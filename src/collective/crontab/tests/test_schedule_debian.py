@@ -312,6 +312,11 @@ class TestAgainstCronsim(unittest.TestCase):
     @example(("0,30 2 * * *", "Europe/Berlin", datetime(2026, 10, 24, 12, tzinfo=UTC)))
     @example(("0 0 */2 * 1", "UTC", datetime(2026, 1, 1, tzinfo=UTC)))
     @example(("0 0 13 * 5#2", "Europe/Berlin", datetime(2026, 1, 1, tzinfo=UTC)))
+    @example(("5-1 * * * *", "UTC", datetime(2026, 1, 1, tzinfo=UTC)))
+    @example(("0 0 ? * *", "UTC", datetime(2026, 1, 1, tzinfo=UTC)))
+    @example(("0 0 15W * *", "UTC", datetime(2026, 1, 1, tzinfo=UTC)))
+    @example(("0 0 * * L5", "UTC", datetime(2026, 1, 1, tzinfo=UTC)))
+    @example(("0 0 1 DEC-JAN *", "UTC", datetime(2026, 1, 1, tzinfo=UTC)))
     def test_same_runs_as_cronsim(self, case):
         self.check(*case)
 
