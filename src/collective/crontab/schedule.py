@@ -66,8 +66,21 @@ _MINUTE = timedelta(minutes=1)
 _TICK = timedelta(microseconds=1)
 _FIELD_NAMES = ("minute", "hour", "day of month", "month", "day of week")
 _RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
-_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
-_WEEKDAYS = "SUN MON TUE WED THU FRI SAT".split()
+_MONTHS = [
+    "JAN",
+    "FEB",
+    "MAR",
+    "APR",
+    "MAY",
+    "JUN",
+    "JUL",
+    "AUG",
+    "SEP",
+    "OCT",
+    "NOV",
+    "DEC",
+]
+_WEEKDAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 _NAMES = {
     3: {name: number for number, name in enumerate(_MONTHS, 1)},
     4: {name: number for number, name in enumerate(_WEEKDAYS)},
@@ -91,28 +104,17 @@ def normalize(expression):
     return _parse(expression)[0]
 
 
-@lru_cache(maxsize=4096)
 def _parse(expression):
     """(normal form, field sets, day-of-month/day-of-week AND) of an
     expression, or ScheduleError naming the field and why."""
     if not isinstance(expression, str):
         raise ScheduleError(f"must be text, not {type(expression).__name__}")
-    text = expression.strip()
-    if not text:
-        raise ScheduleError("is empty")
-    if len(text) > MAX_LENGTH:
-        raise ScheduleError(f"is longer than {MAX_LENGTH} characters")
-    if not text.isascii():
-        raise ScheduleError(f"'{text}' may only contain ASCII characters")
-    if text.startswith("@"):
-        try:
-            text = ALIASES[text.lower()]
-        except KeyError:
-            raise ScheduleError(
-                "'{}' is not supported (use one of {})".format(
-                    text, ", ".join(sorted(ALIASES))
-                )
-            ) from None
+    return _parse_text(expression)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(expression):
+    text = _text(expression)
     fields = text.split()
     if len(fields) != 5:
         raise ScheduleError(
@@ -138,6 +140,27 @@ def _parse(expression):
                 f"{min(numbers)}"
             )
     return " ".join(fields), tuple(sets), day_and
+
+
+def _text(expression):
+    """The stripped text of ``expression`` with aliases expanded."""
+    text = expression.strip()
+    if not text:
+        raise ScheduleError("is empty")
+    if len(text) > MAX_LENGTH:
+        raise ScheduleError(f"is longer than {MAX_LENGTH} characters")
+    if not text.isascii():
+        raise ScheduleError(f"'{text}' may only contain ASCII characters")
+    if text.startswith("@"):
+        try:
+            text = ALIASES[text.lower()]
+        except KeyError:
+            raise ScheduleError(
+                "'{}' is not supported (use one of {})".format(
+                    text, ", ".join(sorted(ALIASES))
+                )
+            ) from None
+    return text
 
 
 def _parse_field(index, text):  # noqa: C901
@@ -280,7 +303,7 @@ class Schedule:
         Raises ScheduleError when there is none in MAX_YEARS years."""
         after = after.astimezone(UTC)
         if self._utc:
-            wall = self._next_wall(after.replace(tzinfo=None))
+            wall = self.next_wall(after.replace(tzinfo=None))
             return wall.replace(tzinfo=UTC)
         local = after.astimezone(self.tz)
         wall = local.replace(tzinfo=None)
@@ -289,22 +312,22 @@ class Schedule:
             start, end = self._repeated(wall)
             if local.fold == 0 and not self.fixed_time:
                 # Earlier wall times of the hour come again after this pass.
-                candidate = self._next_wall(wall)
+                candidate = self.next_wall(wall)
                 if candidate >= end:
-                    candidate = self._next_wall(start - _TICK)
+                    candidate = self.next_wall(start - _TICK)
                     if candidate < end:
                         return self._instant(candidate, fold=1)
                     wall = end - _TICK
                 else:
                     return self._instant(candidate, fold=0)
             elif local.fold == 1:
-                candidate = self._next_wall(wall)
+                candidate = self.next_wall(wall)
                 if candidate < end and not self.fixed_time:
                     return self._instant(candidate, fold=1)
                 wall = max(wall, end - _TICK)
         gaps, limit = 0, wall.year + MAX_YEARS
         while True:
-            candidate = self._next_wall(wall, limit, gaps)
+            candidate = self.next_wall(wall, limit, gaps)
             first = self._instant(candidate, fold=0)
             second = self._instant(candidate, fold=1)
             if first <= second:  # one instant, or the first of a repeated one
@@ -386,9 +409,10 @@ class Schedule:
 
     # -- wall clock ------------------------------------------------------
 
-    def _next_wall(self, after, limit=None, gaps=0):
-        """The first matching naive wall time strictly after ``after``,
-        searching up to the year ``limit`` (default: MAX_YEARS ahead)."""
+    def next_wall(self, after, limit=None, gaps=0):
+        """The first naive wall time strictly after the naive ``after`` that
+        the expression matches, DST aside; searches up to the year ``limit``
+        (default: MAX_YEARS ahead), then raises ScheduleError."""
         moment = after.replace(second=0, microsecond=0) + _MINUTE
         year, month, day = moment.year, moment.month, moment.day
         hour, minute = moment.hour, moment.minute
