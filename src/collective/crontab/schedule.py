@@ -32,6 +32,7 @@ every run in a gap) raises ScheduleError instead of searching on.
 """
 
 from bisect import bisect_left
+from collective.crontab.exceptions import ScheduleError
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -89,10 +90,6 @@ _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _FIELD = re.compile(r"^[0-9A-Z*/,\-#]+$")
 #: Day-of-month items besides numbers.
 LAST, LAST_WEEKDAY = "L", "LW"
-
-
-class ScheduleError(ValueError):
-    """A cron expression or time zone that cannot be used."""
 
 
 class _FieldError(Exception):

@@ -11,11 +11,11 @@ keeping their real cadence. Everywhere else the slots must be exactly the
 matching wall times.
 """
 
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.schedule import GRACE
 from collective.crontab.schedule import MAX_COUNT
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import Schedule
-from collective.crontab.schedule import ScheduleError
 from collective.crontab.schedule import UTC
 from cronsim import CronSim
 from datetime import datetime
