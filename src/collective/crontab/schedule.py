@@ -247,7 +247,26 @@ def describe(expression, locale="en"):
     options = Options()
     options.use_24hour_time_format = True
     options.locale_code = {"en": "en_US", "de": "de_DE"}.get(locale, "en_US")
-    return ExpressionDescriptor(normalize(expression), options).get_description()
+    return ExpressionDescriptor(_for_words(expression), options).get_description()
+
+
+def _for_words(expression):
+    """The expression with the spellings cron_descriptor reads otherwise
+    than cron does written out: ``L/2`` is ``L``, and a day-of-week step
+    (``7/3``, ``*/2``) is the list of its days."""
+    normal, sets, _day_and = _parse(expression)
+    fields = normal.split()
+    fields[2] = ",".join(
+        term.split("/")[0] if term.upper().startswith("L") else term
+        for term in fields[2].split(",")
+    )
+    if "/" in fields[4]:
+        days = sorted({day % 7 for day in sets[4] if isinstance(day, int)})
+        extra = [
+            term for term in fields[4].split(",") if "#" in term or "L" in term.upper()
+        ]
+        fields[4] = ",".join([*map(str, days), *extra])
+    return " ".join(fields)
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,12 @@ class TestNormalize(unittest.TestCase):
     def test_describe(self):
         self.assertEqual(describe("0 3 * * 0"), "At 03:00, only on Sunday")
 
+    def test_describe_says_what_cron_means_by_steps_and_last(self):
+        self.assertEqual(describe("0 3 * * 7/3"), "At 03:00, only on Sunday")
+        self.assertEqual(
+            describe("0 3 L/2 * *"), "At 03:00, on the last day of the month"
+        )
+
 
 class TestSlots(unittest.TestCase):
     def test_next_after_is_strictly_after(self):
