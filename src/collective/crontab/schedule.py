@@ -323,9 +323,12 @@ class Schedule:
             return wall.replace(tzinfo=UTC)
         local = after.astimezone(self.tz)
         wall = local.replace(tzinfo=None)
-        other = local.replace(fold=1 - local.fold)
-        if other.utcoffset() != local.utcoffset():  # in a repeated hour
-            start, end = self._repeated(wall)
+        offset, other = (
+            local.utcoffset(),
+            local.replace(fold=1 - local.fold).utcoffset(),
+        )
+        if other != offset:  # in a repeated hour
+            start, end = self._repeated(wall, other if local.fold else offset)
             if local.fold == 0 and not self.fixed_time:
                 # Earlier wall times of the hour come again after this pass.
                 candidate = self.next_wall(wall)
@@ -495,10 +498,14 @@ class Schedule:
     def _instant(self, wall, fold):
         return wall.replace(tzinfo=self.tz, fold=fold).astimezone(UTC)
 
-    def _repeated(self, wall):
-        """(start, end) naive wall times of the repeated hour around ``wall``."""
-        first, second = self._instant(wall, 0), self._instant(wall, 1)
-        return self._change(wall.date(), first, second)[:2]
+    def _repeated(self, wall, before):
+        """(start, end) naive wall times of the repeated hour around ``wall``,
+        whose first pass has the offset ``before``."""
+        change = self._changes.get((wall.date(), before))
+        if change is None:
+            first, second = self._instant(wall, 0), self._instant(wall, 1)
+            change = self._change(wall.date(), first, second)
+        return change[:2]
 
     def _gap(self, wall, low, high):
         """(start, end, instant of the jump) of the gap around ``wall``."""
