@@ -281,10 +281,11 @@ class Slots:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a tick does with one job: at most one run, for ``run[0]``,
-    standing for the slots ``stands_for``; the earlier on-time slots it
-    coalesces (``skipped``) and the slots more than the grace late that
-    are not run (``missed``). No slot is in two of them."""
+    """What a tick does with one job: at most one run, for ``run[0]``; the
+    earlier on-time slots it coalesces (``skipped``); the slots more than
+    the grace late that are not run (``missed``). No slot is in two of
+    these. ``stands_for`` is the range the run stands for: itself, the
+    slots it coalesces and, with catch-up 'once', the missed ones."""
 
     run: tuple = ()  # () or (slot,)
     stands_for: Slots | None = None
