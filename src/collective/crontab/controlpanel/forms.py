@@ -121,26 +121,32 @@ class JobForm(PanelMixin, form.Form):
         }
         if transition.gap and warning.fixed_time:
             text = _(
-                "On ${date} the clocks jump from ${start} to ${end}: ${time} does "
-                "not exist, so the job runs at ${end} instead.",
+                "On ${date} the clocks jump from ${start} to ${end}: ${time} "
+                "does not exist, so the job runs at ${end} instead. This job "
+                "runs at fixed times, as neither its minute nor its hour field "
+                "starts with '*'.",
                 mapping=mapping,
             )
         elif transition.gap:
             text = _(
                 "On ${date} the clocks jump from ${start} to ${end}: the runs "
-                "between them do not happen.",
+                "between them do not happen. This job keeps its cadence, as its "
+                "minute or hour field starts with '*'.",
                 mapping=mapping,
             )
         elif warning.fixed_time:
             text = _(
                 "On ${date} the hour from ${start} to ${end} happens twice: the "
-                "job runs at ${time} only the first time.",
+                "job runs at ${time} only the first time. This job runs at "
+                "fixed times, as neither its minute nor its hour field starts "
+                "with '*'.",
                 mapping=mapping,
             )
         else:
             text = _(
                 "On ${date} the hour from ${start} to ${end} happens twice: the "
-                "job runs through it twice.",
+                "job runs through it twice. This job keeps its cadence, as its "
+                "minute or hour field starts with '*'.",
                 mapping=mapping,
             )
         return self.translate(text)
