@@ -5,19 +5,14 @@ from collective.crontab.jobs import read_job
 from collective.crontab.jobs import validate
 from collective.crontab.log import get_crontab
 from collective.crontab.log import remove_crontab
+from collective.crontab.shipped import JOB_RECORD
+from collective.crontab.shipped import registry_files
 from dataclasses import asdict
 from plone.base.interfaces import INonInstallable
 from plone.registry.interfaces import IRegistry
 from zope.component import getUtility
 from zope.component.hooks import getSite
 from zope.interface import implementer
-
-import re
-
-
-#: A job id in a record name (``.../<id>.field``) or a records prefix
-#: (``prefix=".../<id>"``).
-_JOB_RECORD = re.compile(rf"{re.escape(JOBS_PREFIX)}/([^.\"'\s<>]+)[.\"']")
 
 
 @implementer(INonInstallable)
@@ -48,11 +43,8 @@ def validate_imported_jobs(context):
     """Import step: a profile's registry.xml may ship cron jobs. Reject the
     whole import (the transaction is aborted) if one of them could not run,
     with a message naming the job and the field."""
-    data = context.readDataFile("registry.xml")
-    if not data:
-        return
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
-    for job_id in sorted(set(_JOB_RECORD.findall(text))):
+    texts = registry_files(context)
+    for job_id in sorted({job_id for text in texts for job_id in JOB_RECORD.findall(text)}):
         job = read_job(job_id)
         if job is None:
             continue  # removed by this import
