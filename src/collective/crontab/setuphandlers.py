@@ -5,7 +5,7 @@ from collective.crontab.jobs import read_job
 from collective.crontab.jobs import validate
 from collective.crontab.log import get_crontab
 from collective.crontab.log import remove_crontab
-from collective.crontab.shipped import JOB_RECORD
+from collective.crontab.shipped import job_ids_in
 from collective.crontab.shipped import registry_files
 from dataclasses import asdict
 from plone.base.interfaces import INonInstallable
@@ -43,8 +43,7 @@ def validate_imported_jobs(context):
     """Import step: a profile's registry.xml may ship cron jobs. Reject the
     whole import (the transaction is aborted) if one of them could not run,
     with a message naming the job and the field."""
-    texts = registry_files(context)
-    for job_id in sorted({job_id for text in texts for job_id in JOB_RECORD.findall(text)}):
+    for job_id in job_ids_in(registry_files(context)):
         job = read_job(job_id)
         if job is None:
             continue  # removed by this import

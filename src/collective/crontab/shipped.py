@@ -57,12 +57,17 @@ def registry_files(context):
     return texts
 
 
+def job_ids_in(texts):
+    """The ids of the jobs whose records registry files ``texts`` name."""
+    return sorted({job_id for text in texts for job_id in JOB_RECORD.findall(text)})
+
+
 def shipped_jobs(context):
     """{job id: values} of the jobs a profile ships, as its import would
     create them on a site without them: plone.app.registry's own importer
     reads the job records of the profile into an empty registry."""
     texts = registry_files(context)
-    ids = sorted({job_id for text in texts for job_id in JOB_RECORD.findall(text)})
+    ids = job_ids_in(texts)
     if not ids:
         return {}
     scratch = Registry()
@@ -161,9 +166,11 @@ def reconcile(job_id, profile, shipped, imported, before):
         }
         write_job(job_id, local)
     final = dict(imported, **local)
-    if values is not None and state.last != last:
-        if all(final[name] == values[name] for name in (*REARM, "enabled")):
-            state.last = last  # the import did not move the schedule after all
+    kept_schedule = values is not None and all(
+        final[name] == values[name] for name in (*REARM, "enabled")
+    )
+    if kept_schedule and state.last != last:
+        state.last = last  # the import did not move the schedule after all
     if origin is None or origin.profile != profile or origin.values != shipped:
         state.origin = Origin(profile, shipped)
     fields = changed_fields(values, final)
