@@ -32,13 +32,27 @@ class ToggleJob(JobAction):
     def act(self, job):
         enabled = not job["enabled"]
         try:
-            api.update_job(job["id"], enabled=enabled)
+            api.update_job(job["id"], enabled=enabled, via="panel")
         except JobError as error:
             return format_error(error), "error"
         mapping = {"title": job["title"]}
         if enabled:
             return _("Enabled ${title}.", mapping=mapping), "info"
         return _("Disabled ${title}.", mapping=mapping), "info"
+
+
+class RevertJob(JobAction):
+    """@@crontab-revert: put back the values the add-on that ships the job
+    gives it; the list then no longer marks it customized."""
+
+    def act(self, job):
+        try:
+            api.revert_job(job["id"], via="panel")
+        except JobError as error:
+            return format_error(error), "error"
+        return _(
+            "Reverted ${title} to the shipped version.", mapping={"title": job["title"]}
+        ), "info"
 
 
 class RunJob(JobAction):
@@ -126,7 +140,7 @@ class DeleteJob(ConfirmAction):
     button = _("Delete job")
 
     def act(self, job):
-        api.delete_job(job["id"])
+        api.delete_job(job["id"], via="panel")
         return _("Deleted ${title}.", mapping={"title": job["title"]})
 
 

@@ -26,6 +26,28 @@ STATUS_TITLES = {
 }
 
 
+#: What the change log says for each ``via`` of collective.crontab.api.
+VIA_TITLES = {
+    "api": _("Python API"),
+    "panel": _("control panel"),
+    "rest": _("REST API"),
+    "cli": _("command line"),
+    "import": _("profile import"),
+    "upgrade": _("upgrade step"),
+}
+
+
+def value_text(value):
+    """A field's value as the change log shows it (bools as messages)."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={item}" for key, item in sorted(value.items()))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
 def local_time(when, zone):
     """``when`` (aware) on the wall clock of ``zone``: '2026-01-05 13:00 CET'."""
     if when is None:

@@ -249,7 +249,7 @@ class AddJobForm(JobForm):
     job_id = None
 
     def save(self, job_id, values):
-        return api.add_job(job_id, **values)
+        return api.add_job(job_id, **values, via="panel")
 
 
 class EditJobForm(JobForm):
@@ -279,7 +279,7 @@ class EditJobForm(JobForm):
         return (self.job["schedule"], self.job["timezone"])
 
     def save(self, job_id, values):
-        return api.update_job(job_id, **values)
+        return api.update_job(job_id, **values, via="panel")
 
 
 class JobFormWrapper(PanelMixin, ControlPanelFormWrapper):
