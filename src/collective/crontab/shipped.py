@@ -174,7 +174,7 @@ def reconcile(job_id, profile, shipped, imported, before):
     if origin is None or origin.profile != profile or origin.values != shipped:
         state.origin = Origin(profile, shipped)
     fields = changed_fields(values, final)
-    if fields:
+    if fields or local:
         note = f"{profile}; kept local: {', '.join(local)}" if local else profile
         user_id = getSecurityManager().getUser().getId() or ""
         state.log_change(user_id, "import", fields, note)

@@ -24,6 +24,7 @@ from zope.i18nmessageid import Message
 JOBS_PER_PAGE = 50
 RUNS_PER_PAGE = 50
 CHANGES_PER_PAGE = 20
+EMPTY = "\u2014"  # an empty value in the change log
 
 
 @lru_cache(maxsize=2000)
@@ -185,11 +186,12 @@ class ChangesView(PanelMixin, BrowserView):
                     {
                         "name": item["field"],
                         "label": self.label(item["field"]),
-                        "old": self.text(item["old"]),
-                        "new": self.text(item["new"]),
+                        "old": self.text(item["old"]) or EMPTY,
+                        "new": self.text(item["new"]) or EMPTY,
                         "added": item["old"] is None,
                     }
                     for item in entry["fields"]
+                    if item["old"] is not None or self.text(item["new"])
                 ],
             }
 
@@ -200,8 +202,8 @@ class ChangesView(PanelMixin, BrowserView):
             {
                 "name": name,
                 "label": self.label(name),
-                "here": self.text(self.job[name]),
-                "shipped": self.text(shipped.get(name)),
+                "here": self.text(self.job[name]) or EMPTY,
+                "shipped": self.text(shipped.get(name)) or EMPTY,
             }
             for name in self.job["customized"]
         ]

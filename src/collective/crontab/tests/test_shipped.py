@@ -132,6 +132,14 @@ class TestReimport(ShippedTestCase):
         self.install(SHIPPED)
         self.assertEqual(state.last, last)
 
+    def test_reimport_that_keeps_local_edits_says_so(self):
+        api.update_job("nightly-report", schedule="0 4 * * *")
+        self.install(SHIPPED)
+        entry = api.changes("nightly-report")[0]
+        self.assertEqual(entry["via"], "import")
+        self.assertEqual(entry["note"], f"{SHIPPED}; kept local: schedule")
+        self.assertEqual(entry["fields"], [])
+
     def test_unchanged_reimport_logs_nothing(self):
         self.install(SHIPPED)
         self.assertEqual(len(api.changes("nightly-report")), 1)
