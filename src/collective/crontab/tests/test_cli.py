@@ -120,8 +120,9 @@ class TestCrontabCtl(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         enabled, disabled = result.stdout.splitlines()
         self.assertRegex(
-            enabled, r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC  crontab-clock  cli .*"
-            r"enabled: False -> True"
+            enabled,
+            r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC  crontab-clock  cli .*"
+            r"enabled: False -> True",
         )
         self.assertIn("enabled: True -> False", disabled)
 
