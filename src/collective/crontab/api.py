@@ -8,8 +8,9 @@ another owner.
 
 Every function that changes a job records the change in the job's change
 log (``changes``): who, when, which fields old -> new, and ``via``, through
-what: "api" (the default: Python code), "panel", "rest", "cli", "import"
-(a profile's registry.xml) or "upgrade" (an upgrade step).
+what: a ``collective.crontab.log.Via`` ("api", the default: Python code;
+"panel", "rest", "cli", "import": a profile's registry.xml; "upgrade": an
+upgrade step).
 
 Raises ``collective.crontab.jobs.JobError`` (naming the job and the fields)
 for bad input, ``AccessControl.Unauthorized`` for missing rights, and
@@ -20,9 +21,10 @@ from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
 from collective.crontab import logger
 from collective.crontab import tick as engine
+from collective.crontab.exceptions import JobError
+from collective.crontab.exceptions import NotInstalled
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.jobs import FIELDS
-from collective.crontab.jobs import JobError
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import remove_job
@@ -30,9 +32,11 @@ from collective.crontab.jobs import validate
 from collective.crontab.jobs import write_job
 from collective.crontab.log import changed_fields
 from collective.crontab.log import get_crontab
+from collective.crontab.log import Via
 from collective.crontab.permissions import ManageJobs
 from collective.crontab.permissions import RunTick
 from collective.crontab.schedule import utcnow
+from collective.crontab.status import Status
 from dataclasses import asdict
 from zope.component import queryUtility
 from zope.component.hooks import getSite
@@ -49,7 +53,7 @@ def _site(permission):
     if not getSecurityManager().checkPermission(permission, site):
         raise Unauthorized(f"You may not {_VERBS[permission]} in this site")
     if get_crontab(site) is None:
-        raise engine.NotInstalled("collective.crontab is not installed in this site")
+        raise NotInstalled("collective.crontab is not installed in this site")
     return site
 
 
@@ -76,10 +80,9 @@ def _as_dict(site, job, now=None):
             data["next_run"] = job.cron.next_after(max(last, now))
         except JobError as error:
             data["error"] = str(error)
-    data["last_run"] = state.last_run if state is not None else None
-    data["last_status"] = (
-        (state.last_run or {}).get("status") if state is not None else None
-    )
+    last = state.last_run if state is not None else None
+    data["last_run"] = dict(last, status=Status(last["status"])) if last else None
+    data["last_status"] = data["last_run"]["status"] if data["last_run"] else None
     data["running"] = dict(state.lease) if state is not None and state.lease else None
     data["queued"] = job.id in get_crontab(site).queue
     data.update(_shipped(job, data, state))
@@ -144,7 +147,7 @@ def get_job(job_id):
     return _as_dict(site, _existing(job_id))
 
 
-def add_job(job_id, *, via="api", **fields):
+def add_job(job_id, *, via=Via.API, **fields):
     """Create job ``job_id``; required fields: title, runner, schedule."""
     site = _site(ManageJobs)
     if read_job(job_id) is not None:
@@ -155,7 +158,7 @@ def add_job(job_id, *, via="api", **fields):
     return get_job(job_id)
 
 
-def update_job(job_id, *, via="api", **fields):
+def update_job(job_id, *, via=Via.API, **fields):
     """Change some fields of job ``job_id``."""
     return _update(_site(ManageJobs), job_id, fields, via)
 
@@ -170,7 +173,7 @@ def _update(site, job_id, fields, via, note=""):
     return get_job(job_id)
 
 
-def revert_job(job_id, *, via="api"):
+def revert_job(job_id, *, via=Via.API):
     """Put back the values the add-on that ships job ``job_id`` gives it
     (the owner follows the owner rule). JobError if no add-on ships it."""
     site = _site(ManageJobs)
@@ -194,7 +197,7 @@ def changes(job_id, limit=None, start=0):
     return entries[start : None if limit is None else start + limit]
 
 
-def delete_job(job_id, *, via="api"):
+def delete_job(job_id, *, via=Via.API):
     """Remove job ``job_id``, its state, its history and its change log
     (the deletion itself goes to the event log)."""
     site = _site(ManageJobs)

@@ -16,9 +16,11 @@ conflict and appending a run writes a bounded number of bytes:
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
+from collective.crontab.status import Status
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
+from enum import StrEnum
 from persistent import Persistent
 from zope.annotation.interfaces import IAnnotations
 
@@ -30,21 +32,21 @@ RECENT = 20
 MAX_TEXT = 64 * 1024
 #: A tick refreshes the stored heartbeat once it is this old (runs or not).
 HEARTBEAT_INTERVAL = timedelta(minutes=4)
-STATUS_CODES = {
-    "success": "s",
-    "warning": "w",
-    "failure": "f",
-    "abandoned": "a",
-    "missed": "m",
-    "skipped": "k",
-}
-STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
-#: Through what a job was changed: the ``via`` of collective.crontab.api.
-CHANGE_SOURCES = ("api", "panel", "rest", "cli", "import", "upgrade")
 #: A job's change log keeps this many changes.
 MAX_CHANGES = 50
 #: A changed value longer than this (as text) is kept shortened.
 MAX_CHANGE_VALUE = 2000
+
+
+class Via(StrEnum):
+    """Through what a job was changed: the ``via`` of collective.crontab.api."""
+
+    API = "api"  # Python code
+    PANEL = "panel"
+    REST = "rest"
+    CLI = "cli"
+    IMPORT = "import"  # a profile's registry.xml
+    UPGRADE = "upgrade"  # an upgrade step
 
 
 class History(LOBTree):
@@ -71,7 +73,7 @@ class Run(Persistent):
             "started": self.started,
             "finished": self.finished,
             "duration": self.duration,
-            "status": self.status,
+            "status": Status(self.status),
             "message": self.message,
             "traceback": self.traceback,
             "client": self.client,
@@ -109,6 +111,7 @@ class JobState(Persistent):
         """Add a run and trim the history to ``limit`` runs."""
         for name in ("message", "traceback"):
             values[name] = truncate(values.get(name) or "")
+        values["status"] = str(Status(values["status"]))  # stored as plain text
         run = Run(**values)
         key = -int(values["started"].timestamp() * 1_000_000)
         while key in self.runs:
@@ -118,11 +121,12 @@ class JobState(Persistent):
         while self.count > limit:
             del self.runs[self.runs.maxKey()]
             self.count -= 1
-        summary = dict(run.as_dict(), traceback="")
-        if run.status not in ("missed", "skipped"):
+        summary = dict(run.as_dict(), status=run.status, traceback="")
+        status = Status(run.status)
+        if status.ran:
             self.last_run = summary
         entry = (
-            STATUS_CODES[run.status],
+            status.code,
             int(values["started"].timestamp()),  # whole seconds: 4 bytes fewer each
             values["duration"],
         )
@@ -154,18 +158,16 @@ class JobState(Persistent):
 
 class ChangeLog(Persistent):
     """The last MAX_CHANGES changes of a job, newest first: dicts with when
-    (UTC), who (user id), via (one of CHANGE_SOURCES), note and fields
+    (UTC), who (user id), via (a Via, stored as text), note and fields
     (a list of {field, old, new}; old is None for a new job)."""
 
     entries = ()
 
     def append(self, who, via, fields, note="", when=None):
-        if via not in CHANGE_SOURCES:
-            raise ValueError(f"via must be one of {CHANGE_SOURCES}, not {via!r}")
         entry = {
             "when": when or datetime.now(UTC),
             "who": who,
-            "via": via,
+            "via": Via(via).value,  # ValueError for anything else
             "note": note,
             "fields": [
                 {"field": name, "old": _bounded(old), "new": _bounded(new)}

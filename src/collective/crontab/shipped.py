@@ -19,6 +19,7 @@ from collective.crontab.jobs import write_job
 from collective.crontab.log import changed_fields
 from collective.crontab.log import get_crontab
 from collective.crontab.log import Origin
+from collective.crontab.log import Via
 from collective.crontab.subscribers import REARM
 from dataclasses import asdict
 from lxml import etree
@@ -177,7 +178,7 @@ def reconcile(job_id, profile, shipped, imported, before):
     if fields or local:
         note = f"{profile}; kept local: {', '.join(local)}" if local else profile
         user_id = getSecurityManager().getUser().getId() or ""
-        state.log_change(user_id, "import", fields, note)
+        state.log_change(user_id, Via.IMPORT, fields, note)
 
 
 def record_origins(setup_tool):

@@ -6,7 +6,9 @@ from collective.crontab import api
 from collective.crontab.controlpanel.base import format_error
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.display import STATUS_TITLES
-from collective.crontab.jobs import JobError
+from collective.crontab.exceptions import JobError
+from collective.crontab.log import Via
+from collective.crontab.status import Status
 from datetime import timedelta
 from plone.protect import CheckAuthenticator
 from plone.protect import PostOnly
@@ -32,7 +34,7 @@ class ToggleJob(JobAction):
     def act(self, job):
         enabled = not job["enabled"]
         try:
-            api.update_job(job["id"], enabled=enabled, via="panel")
+            api.update_job(job["id"], enabled=enabled, via=Via.PANEL)
         except JobError as error:
             return format_error(error), "error"
         mapping = {"title": job["title"]}
@@ -47,7 +49,7 @@ class RevertJob(JobAction):
 
     def act(self, job):
         try:
-            api.revert_job(job["id"], via="panel")
+            api.revert_job(job["id"], via=Via.PANEL)
         except JobError as error:
             return format_error(error), "error"
         return _(
@@ -91,7 +93,7 @@ class RunJob(JobAction):
         mapping.update(
             status=self.translate(STATUS_TITLES[status]), message=ran[0]["message"]
         )
-        kind = {"success": "info", "warning": "warning"}.get(status, "error")
+        kind = {Status.SUCCESS: "info", Status.WARNING: "warning"}.get(status, "error")
         return (
             _(
                 "No tick reached the site in the last 5 minutes, so ${title} ran "
@@ -140,7 +142,7 @@ class DeleteJob(ConfirmAction):
     button = _("Delete job")
 
     def act(self, job):
-        api.delete_job(job["id"], via="panel")
+        api.delete_job(job["id"], via=Via.PANEL)
         return _("Deleted ${title}.", mapping={"title": job["title"]})
 
 

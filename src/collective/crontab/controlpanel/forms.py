@@ -8,10 +8,11 @@ from collective.crontab.controlpanel import display
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.preview import preview
 from collective.crontab.controlpanel.views import in_words
+from collective.crontab.exceptions import JobError
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronJobForm
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.jobs import JobError
-from collective.crontab.schedule import ScheduleError
+from collective.crontab.log import Via
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
 from plone.z3cform import layout
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
@@ -249,7 +250,7 @@ class AddJobForm(JobForm):
     job_id = None
 
     def save(self, job_id, values):
-        return api.add_job(job_id, **values, via="panel")
+        return api.add_job(job_id, **values, via=Via.PANEL)
 
 
 class EditJobForm(JobForm):
@@ -279,7 +280,7 @@ class EditJobForm(JobForm):
         return (self.job["schedule"], self.job["timezone"])
 
     def save(self, job_id, values):
-        return api.update_job(job_id, **values, via="panel")
+        return api.update_job(job_id, **values, via=Via.PANEL)
 
 
 class JobFormWrapper(PanelMixin, ControlPanelFormWrapper):

@@ -5,9 +5,10 @@ Errors are JSON: 400 names the bad fields, 403 the owner rule, 404 the job.
 """
 
 from collective.crontab import api
-from collective.crontab.jobs import JobError
+from collective.crontab.exceptions import JobError
 from collective.crontab.jobs import read_job
 from collective.crontab.log import get_crontab
+from collective.crontab.log import Via
 from plone.protect.interfaces import IDisableCSRFProtection
 from plone.restapi.batching import HypermediaBatch
 from plone.restapi.deserializer import json_body
@@ -23,7 +24,6 @@ import transaction
 
 
 SERVICE = "@crontab"
-VIA = "rest"  # the change log's "through what"
 
 
 class Runs:
@@ -164,14 +164,14 @@ class CrontabPost(CrontabService):
         data = self.body()
         if self.params[1:] == ["revert"]:
             job_id = self.job_id("revert")
-            return self.job(self.change(api.revert_job, job_id, via=VIA))
+            return self.job(self.change(api.revert_job, job_id, via=Via.REST))
         if self.params:
             return self.run(self.job_id("run"), data)
         job_id = data.pop("id", None)
         if not job_id:
             errors = [{"field": "id", "message": "is required"}]
             raise Failure(400, "BadRequest", "A cron job needs an id", errors)
-        result = self.job(self.change(api.add_job, job_id, **data, via=VIA))
+        result = self.job(self.change(api.add_job, job_id, **data, via=Via.REST))
         self.request.response.setStatus(201)
         self.request.response.setHeader("Location", result["@id"])
         return result
@@ -189,7 +189,7 @@ class CrontabPatch(CrontabService):
 
     def answer(self):
         job_id = self.job_id()
-        result = self.change(api.update_job, job_id, **self.body(), via=VIA)
+        result = self.change(api.update_job, job_id, **self.body(), via=Via.REST)
         if self.request.getHeader("Prefer") == "return=representation":
             return self.job(result)
         return None
@@ -199,5 +199,5 @@ class CrontabDelete(CrontabService):
     """DELETE @crontab/<id>: remove the job, its state and its history."""
 
     def answer(self):
-        self.change(api.delete_job, self.job_id(), via=VIA)
+        self.change(api.delete_job, self.job_id(), via=Via.REST)
         return None
