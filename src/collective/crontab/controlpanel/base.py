@@ -4,7 +4,6 @@ and the current job."""
 from collective.crontab import _
 from collective.crontab import api
 from collective.crontab.controlpanel import display
-from collective.crontab.jobs import site_timezone
 from collective.crontab.schedule import utcnow
 from plone.protect.utils import addTokenToUrl
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
@@ -32,7 +31,7 @@ class PanelMixin:
 
     @property
     def site_zone(self):
-        return site_timezone()
+        return api.site_timezone()
 
     @property
     def site_url(self):

@@ -6,8 +6,6 @@ Errors are JSON: 400 names the bad fields, 403 the owner rule, 404 the job.
 
 from collective.crontab import api
 from collective.crontab.exceptions import JobError
-from collective.crontab.jobs import read_job
-from collective.crontab.log import get_crontab
 from collective.crontab.log import Via
 from plone.protect.interfaces import IDisableCSRFProtection
 from plone.restapi.batching import HypermediaBatch
@@ -29,28 +27,17 @@ SERVICE = "@crontab"
 class Runs:
     """The runs of a job, newest first, as a sequence for plone.batching."""
 
-    def __init__(self, state):
-        self.count = state.count if state is not None else 0
-        self.runs = state.runs.values() if state is not None else ()
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self.count = api.count_runs(job_id)
 
     def __len__(self):
         return self.count
 
     def __getitem__(self, index):
-        return self.runs[index].as_dict()
-
-
-class Changes:
-    """The change log of a job, newest first, for plone.batching."""
-
-    def __init__(self, state):
-        self.entries = state.change_log() if state is not None else []
-
-    def __len__(self):
-        return len(self.entries)
-
-    def __getitem__(self, index):
-        return self.entries[index]
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        return api.history(self.job_id, limit=1, start=index)[0]
 
 
 class Failure(Exception):
@@ -99,8 +86,10 @@ class CrontabService(Service):
             path = "/".join([SERVICE, *self.params])
             raise Failure(404, "NotFound", f"Unknown endpoint {path}")
         job_id = self.params[0]
-        if read_job(job_id) is None:
-            raise Failure(404, "NotFound", f"There is no cron job '{job_id}'")
+        try:
+            api.get_job(job_id)
+        except KeyError as error:
+            raise Failure(404, "NotFound", error.args[0]) from None
         return job_id
 
     def job(self, data):
@@ -141,9 +130,8 @@ class CrontabGet(CrontabService):
             return {"@id": self.url(), "items": items, "items_total": len(items)}
         job_id = self.job_id()
         result = self.job(api.get_job(job_id))
-        state = get_crontab(self.context).state(job_id)
-        result["history"] = self.batched(Runs(state))
-        result["changes"] = self.batched(Changes(state))
+        result["history"] = self.batched(Runs(job_id))
+        result["changes"] = self.batched(api.changes(job_id))
         return result
 
     def batched(self, sequence):
