@@ -63,10 +63,13 @@ def job_ids_in(texts):
     return sorted({job_id for text in texts for job_id in JOB_RECORD.findall(text)})
 
 
-def shipped_jobs(context):
-    """{job id: values} of the jobs a profile ships, as its import would
-    create them on a site without them: plone.app.registry's own importer
-    reads the job records of the profile into an empty registry."""
+def shipped_jobs(context, shipped_before=None):
+    """{job id: values} of the jobs a profile ships: plone.app.registry's own
+    importer reads the profile's job records into an empty registry, where
+    each job starts with the schema defaults, or with what this profile
+    shipped before (``shipped_before``: {job id: values}), since an import
+    writes only what its XML names. A job the profile names but gives no
+    runner (a tweak of another add-on's job) is not shipped by it."""
     texts = registry_files(context)
     ids = job_ids_in(texts)
     if not ids:
@@ -74,14 +77,16 @@ def shipped_jobs(context):
     scratch = Registry()
     for job_id in ids:
         scratch.registerInterface(ICronJob, prefix=_PREFIX + job_id)
+        for name, value in (shipped_before or {}).get(job_id, {}).items():
+            scratch[f"{_PREFIX}{job_id}.{name}"] = value
     importer = RegistryImporter(scratch, context)
     for text in texts:
         importer.importDocument(_job_nodes(text))
     shipped = {}
     for job_id in ids:
         prefix = f"{_PREFIX}{job_id}."
-        if prefix + "runner" not in scratch.records:
-            continue  # the profile removes it
+        if not scratch.get(prefix + "runner"):
+            continue  # removed, or not defined here
         values = {name: scratch.get(prefix + name) for name in FIELDS}
         values["arguments"] = dict(values["arguments"] or {})
         values["notify"] = list(values["notify"] or [])
@@ -134,7 +139,8 @@ def before_import(event):
 
 def after_import(event):
     """IProfileImportedEvent: the jobs the profile ships get back every
-    field changed here, learn their origin, and log the import's changes."""
+    field changed here and learn their origin; every job it names gets the
+    import's changes in its change log."""
     snapshots = _snapshots()
     snapshot = snapshots.pop(event.profile_id, None) if snapshots else None
     if snapshot is None:
@@ -144,18 +150,36 @@ def after_import(event):
     except KeyError:
         return  # not a registered profile (a snapshot or tarball)
     profile = event.profile_id.removeprefix("profile-")
-    for job_id, shipped in shipped_jobs(context).items():
+    crontab = get_crontab(getSite())
+    named = job_ids_in(registry_files(context))
+    origins = {job_id: _origin(crontab, job_id) for job_id in named}
+    shipped = shipped_jobs(
+        context,
+        {
+            job_id: origin.values
+            for job_id, origin in origins.items()
+            if origin is not None and origin.profile == profile
+        },
+    )
+    for job_id in named:
         job = read_job(job_id)
         if job is not None:
-            reconcile(job_id, profile, shipped, _values(job), snapshot.get(job_id))
+            before = snapshot.get(job_id)
+            reconcile(job_id, profile, shipped.get(job_id), _values(job), before)
+
+
+def _origin(crontab, job_id):
+    state = crontab.state(job_id)
+    return state.origin if state is not None else None
 
 
 def reconcile(job_id, profile, shipped, imported, before):
     """Give job ``job_id`` back the local values of ``before`` (its values
     and last slot before the import, or None) where they differ from what
-    its profile shipped last time; remember what it ships now."""
+    its profile shipped last time, remember what it ships now (``shipped``;
+    None: the profile does not ship it), and log the import's changes."""
     state = get_crontab(getSite()).state(job_id, create=True)
-    origin = state.origin
+    origin = state.origin if shipped is not None else None
     values, last = before or (None, None)
     local = {}
     if values is not None and origin is not None:
@@ -172,7 +196,9 @@ def reconcile(job_id, profile, shipped, imported, before):
     )
     if kept_schedule and state.last != last:
         state.last = last  # the import did not move the schedule after all
-    if origin is None or origin.profile != profile or origin.values != shipped:
+    if shipped is not None and (
+        origin is None or origin.profile != profile or origin.values != shipped
+    ):
         state.origin = Origin(profile, shipped)
     fields = changed_fields(values, final)
     if fields or local:

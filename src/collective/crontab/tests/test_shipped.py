@@ -5,6 +5,7 @@ from collective.crontab import api
 from collective.crontab.exceptions import JobError
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.log import get_crontab
+from collective.crontab.log import Origin
 from collective.crontab.testing import INTEGRATION_TESTING
 from collective.crontab.upgrades.to1005 import add_change_logs_and_origins
 from plone.app.testing import setRoles
@@ -16,6 +17,8 @@ import unittest
 
 SHIPPED = "collective.crontab.tests:shipped-job"
 NEXT_VERSION = "collective.crontab.tests:shipped-job-2"
+SCHEDULE_ONLY = "collective.crontab.tests:shipped-job-3"
+TWEAK = "collective.crontab.tests:tweak-job"
 
 
 def unregister_runner(test, name="test.record"):
@@ -124,6 +127,29 @@ class TestReimport(ShippedTestCase):
         api.update_job("nightly-report", schedule="45 2 * * *")
         self.install(NEXT_VERSION)
         self.assertEqual(self.customized(api.get_job("nightly-report")), [])
+
+    def test_a_version_naming_only_some_fields_keeps_the_other_shipped_values(self):
+        state = self.state()
+        state.origin = Origin(SCHEDULE_ONLY, state.origin.values)  # its old version
+        api.update_job("nightly-report", schedule="0 4 * * *")
+        self.install(SCHEDULE_ONLY)
+        job = api.get_job("nightly-report")
+        self.assertEqual(job["schedule"], "0 4 * * *")
+        self.assertEqual(job["shipped"]["schedule"], "0 1 * * *")
+        self.assertEqual(job["shipped"]["title"], "Nightly report")
+        self.assertEqual(self.customized(job), ["schedule"])
+
+    def test_a_profile_tweaking_another_add_ons_job_is_logged_not_its_origin(self):
+        self.install(TWEAK)
+        job = api.get_job("nightly-report")
+        self.assertFalse(job["enabled"])
+        self.assertEqual(job["origin"], SHIPPED)
+        self.assertEqual(job["customized"], ["enabled"])
+        entry = api.changes("nightly-report")[0]
+        self.assertEqual((entry["via"], entry["note"]), ("import", TWEAK))
+        self.assertEqual(
+            entry["fields"], [{"field": "enabled", "old": True, "new": False}]
+        )
 
     def test_reimport_keeps_the_schedule_armed(self):
         api.update_job("nightly-report", schedule="0 4 * * *")
