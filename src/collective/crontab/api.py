@@ -8,7 +8,7 @@ another owner.
 
 Every function that changes a job records the change in the job's change
 log (``changes``): who, when, which fields old -> new, and ``via``, through
-what: a ``collective.crontab.log.Via`` ("api", the default: Python code;
+what: a ``collective.crontab.state.Via`` ("api", the default: Python code;
 "panel", "rest", "cli", "import": a profile's registry.xml; "upgrade": an
 upgrade step).
 
@@ -19,9 +19,9 @@ for bad input, ``AccessControl.Unauthorized`` for missing rights, and
 
 from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
+from collective.crontab import engine
 from collective.crontab import health
 from collective.crontab import logger
-from collective.crontab import tick as engine
 from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import NotInstalled
 from collective.crontab.interfaces import ICronRunner
@@ -33,12 +33,12 @@ from collective.crontab.jobs import remove_job
 from collective.crontab.jobs import site_timezone as stored_site_timezone
 from collective.crontab.jobs import validate
 from collective.crontab.jobs import write_job
-from collective.crontab.log import changed_fields
-from collective.crontab.log import get_crontab
-from collective.crontab.log import Via
 from collective.crontab.permissions import ManageJobs
 from collective.crontab.permissions import RunTick
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import changed_fields
+from collective.crontab.state import get_crontab
+from collective.crontab.state import Via
 from collective.crontab.status import Status
 from dataclasses import asdict
 from zope.component import queryUtility

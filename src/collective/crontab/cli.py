@@ -230,7 +230,7 @@ def tick(args):
 def set_enabled(enabled):
     def command(args):
         from collective.crontab import api
-        from collective.crontab.log import Via
+        from collective.crontab.state import Via
 
         import transaction
 

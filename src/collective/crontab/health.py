@@ -14,15 +14,15 @@ with an invalid schedule or time zone is a problem too.
 """
 
 from AccessControl import getSecurityManager
+from collective.crontab.engine import last_tick
 from collective.crontab.exceptions import JobError
 from collective.crontab.jobs import read_jobs
-from collective.crontab.log import get_crontab
-from collective.crontab.log import RECENT
 from collective.crontab.permissions import ManageJobs
 from collective.crontab.schedule import GRACE
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import get_crontab
+from collective.crontab.state import RECENT
 from collective.crontab.status import SUCCEEDED
-from collective.crontab.tick import last_tick
 from itertools import islice
 from plone.restapi.serializer.converters import json_compatible
 

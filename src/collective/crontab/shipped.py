@@ -6,7 +6,7 @@ import (a full import, a reinstall, or an upgrade step importing only the
 registry) GenericSetup notifies an event before and one after; between them
 we keep a snapshot of the jobs, so that afterwards every field the site
 changed from what the profile shipped last time gets its local value back.
-Each job remembers its profile and the values it ships (``log.Origin``).
+Each job remembers its profile and the values it ships (``state.Origin``).
 """
 
 from AccessControl import getSecurityManager
@@ -16,10 +16,10 @@ from collective.crontab.jobs import FIELDS
 from collective.crontab.jobs import job_ids
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import write_job
-from collective.crontab.log import changed_fields
-from collective.crontab.log import get_crontab
-from collective.crontab.log import Origin
-from collective.crontab.log import Via
+from collective.crontab.state import changed_fields
+from collective.crontab.state import get_crontab
+from collective.crontab.state import Origin
+from collective.crontab.state import Via
 from collective.crontab.subscribers import REARM
 from dataclasses import asdict
 from lxml import etree

@@ -7,7 +7,7 @@ from collective.crontab.controlpanel.base import format_error
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.display import STATUS_TITLES
 from collective.crontab.exceptions import JobError
-from collective.crontab.log import Via
+from collective.crontab.state import Via
 from collective.crontab.status import Status
 from datetime import timedelta
 from plone.protect import CheckAuthenticator

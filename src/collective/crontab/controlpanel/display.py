@@ -1,7 +1,7 @@
 """How the panel shows times, durations and run statuses."""
 
 from collective.crontab import _
-from collective.crontab.log import Via
+from collective.crontab.state import Via
 from collective.crontab.status import Status
 from datetime import datetime
 from datetime import UTC

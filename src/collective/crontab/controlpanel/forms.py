@@ -12,7 +12,7 @@ from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronJobForm
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.log import Via
+from collective.crontab.state import Via
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
 from plone.z3cform import layout
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile

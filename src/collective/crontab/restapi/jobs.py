@@ -6,7 +6,7 @@ Errors are JSON: 400 names the bad fields, 403 the owner rule, 404 the job.
 
 from collective.crontab import api
 from collective.crontab.exceptions import JobError
-from collective.crontab.log import Via
+from collective.crontab.state import Via
 from plone.protect.interfaces import IDisableCSRFProtection
 from plone.restapi.batching import HypermediaBatch
 from plone.restapi.deserializer import json_body

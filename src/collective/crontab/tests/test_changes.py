@@ -2,9 +2,9 @@
 
 from collective.crontab import api
 from collective.crontab.jobs import FIELDS
-from collective.crontab.log import get_crontab
-from collective.crontab.log import MAX_CHANGES
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import get_crontab
+from collective.crontab.state import MAX_CHANGES
 from collective.crontab.testing import INTEGRATION_TESTING
 from collective.crontab.tests.test_controlpanel import PanelTestCase
 from collective.crontab.tests.test_restapi import RestTestCase

@@ -4,8 +4,8 @@ re-imports, customized, revert, orphaned."""
 from collective.crontab import api
 from collective.crontab.exceptions import JobError
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.log import get_crontab
-from collective.crontab.log import Origin
+from collective.crontab.state import get_crontab
+from collective.crontab.state import Origin
 from collective.crontab.testing import INTEGRATION_TESTING
 from collective.crontab.upgrades.to1005 import add_change_logs_and_origins
 from plone.app.testing import setRoles

@@ -4,8 +4,8 @@ add-ons ship learn their origin, so that re-imports keep local edits."""
 from collective.crontab import logger
 from collective.crontab import shipped
 from collective.crontab.jobs import job_ids
-from collective.crontab.log import ChangeLog
-from collective.crontab.log import get_crontab
+from collective.crontab.state import ChangeLog
+from collective.crontab.state import get_crontab
 from zope.component.hooks import getSite
 
 
