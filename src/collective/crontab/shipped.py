@@ -13,7 +13,6 @@ from AccessControl import getSecurityManager
 from collective.crontab.interfaces import ICronJob
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import FIELDS
-from collective.crontab.jobs import job_ids
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import write_job
 from collective.crontab.state import changed_fields
@@ -38,7 +37,8 @@ _PREFIX = JOBS_PREFIX + "/"
 
 
 class _Snapshots(dict):
-    """profile id -> {job id: (values, last slot)}, kept in the transaction."""
+    """profile id -> (import context, job ids it names, {job id: (values,
+    last slot)}), kept in the transaction between the two events."""
 
 
 def registry_files(context):
@@ -121,20 +121,34 @@ def _snapshots(create=False):
         return snapshots
 
 
+def _import_context(event):
+    """The import context of the event's profile, or None (a snapshot or
+    a tarball)."""
+    if not event.profile_id or event.profile_id.startswith("snapshot-"):
+        return None
+    try:
+        return event.tool._getImportContext(event.profile_id)
+    except KeyError:
+        return None
+
+
 def before_import(event):
-    """IBeforeProfileImportEvent: keep the jobs as they are now."""
+    """IBeforeProfileImportEvent: keep the jobs the profile names as they
+    are now (their values and last slot)."""
     site = getSite()
     crontab = get_crontab(site) if site is not None else None
-    if crontab is None or not event.profile_id:
+    context = _import_context(event) if crontab is not None else None
+    if context is None:
+        return
+    named = job_ids_in(registry_files(context))
+    if not named:
         return
     snapshot = {}
-    for job_id in job_ids():
-        state = crontab.state(job_id)
-        snapshot[job_id] = (
-            _values(read_job(job_id)),
-            state.last if state is not None else None,
-        )
-    _snapshots(create=True)[event.profile_id] = snapshot
+    for job_id in named:
+        job, state = read_job(job_id), crontab.state(job_id)
+        if job is not None:
+            snapshot[job_id] = (_values(job), state.last if state else None)
+    _snapshots(create=True)[event.profile_id] = (context, named, snapshot)
 
 
 def after_import(event):
@@ -142,16 +156,11 @@ def after_import(event):
     field changed here and learn their origin; every job it names gets the
     import's changes in its change log."""
     snapshots = _snapshots()
-    snapshot = snapshots.pop(event.profile_id, None) if snapshots else None
-    if snapshot is None:
+    if not snapshots or event.profile_id not in snapshots:
         return
-    try:
-        context = event.tool._getImportContext(event.profile_id)
-    except KeyError:
-        return  # not a registered profile (a snapshot or tarball)
+    context, named, snapshot = snapshots.pop(event.profile_id)
     profile = event.profile_id.removeprefix("profile-")
     crontab = get_crontab(getSite())
-    named = job_ids_in(registry_files(context))
     origins = {job_id: _origin(crontab, job_id) for job_id in named}
     shipped = shipped_jobs(
         context,
