@@ -12,6 +12,7 @@ from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronJobForm
 from collective.crontab.interfaces import ICronRunner
+from collective.crontab.state import Via
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
 from plone.z3cform import layout
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
@@ -255,7 +256,7 @@ class AddJobForm(JobForm):
     job_id = None
 
     def save(self, job_id, values):
-        return api.add_job(job_id, **values)
+        return api.add_job(job_id, **values, via=Via.PANEL)
 
 
 class EditJobForm(JobForm):
@@ -285,7 +286,7 @@ class EditJobForm(JobForm):
         return (self.job["schedule"], self.job["timezone"])
 
     def save(self, job_id, values):
-        return api.update_job(job_id, **values)
+        return api.update_job(job_id, **values, via=Via.PANEL)
 
 
 class JobFormWrapper(PanelMixin, ControlPanelFormWrapper):

@@ -44,14 +44,15 @@ class TestUpgradeTo1001(unittest.TestCase):
     def record(self, job_id, name):
         return self.registry.records.get(f"{JOBS_PREFIX}/{job_id}.{name}")
 
-    def test_the_profile_is_at_1002_and_1000_needs_the_upgrades(self):
-        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1002")
+    def test_the_profile_is_at_1005_and_1000_needs_the_upgrades(self):
+        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1005")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
             [step["title"] for step in steps],
             [
                 "Add notify, notify_recovery and ping_url to every cron job",
                 "Log the cron jobs whose schedule changes meaning (Debian cron)",
+                "Change logs and origins of shipped cron jobs",
             ],
         )
 
@@ -63,8 +64,8 @@ class TestUpgradeTo1001(unittest.TestCase):
         )
 
     def test_upgrade_adds_the_records_and_keeps_the_values(self):
-        self.setup.upgradeProfile(PROFILE)
-        self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1002",))
+        self.setup.upgradeProfile(PROFILE, dest="1001")
+        self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1001",))
         for job_id in ("nightly", "hourly"):
             self.assertEqual(self.record(job_id, "notify").value, [])
             self.assertIs(self.record(job_id, "notify_recovery").value, False)
