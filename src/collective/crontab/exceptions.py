@@ -9,8 +9,14 @@ from string import Template
 
 
 class Text(str):
-    """A msgid of the collective.crontab catalogue, untranslated: schedule.py's
-    ``_()`` marks it for ``make i18n``; the control panel translates it."""
+    """A msgid of the collective.crontab catalogue and the values of its
+    placeholders (``mapping``), untranslated: schedule.py's ``_()`` marks it
+    for ``make i18n``; the control panel translates it."""
+
+    def __new__(cls, msgid, mapping=None):
+        text = super().__new__(cls, msgid)
+        text.mapping = mapping
+        return text
 
 
 def english(message):
@@ -27,15 +33,14 @@ def english(message):
 class ScheduleError(ValueError):
     """A cron expression or time zone that cannot be used.
 
-    ``text`` is the msgid, ``mapping`` the values of its placeholders. A new
+    ``text`` is a Text: the msgid and its values. A new
     message is one line: ``raise ScheduleError(_("'${value}' is bad"),
     value=value)``.
     """
 
     def __init__(self, text, **mapping):
-        self.text = text
-        self.mapping = mapping
-        super().__init__(Template(text).safe_substitute(mapping))
+        self.text = Text(text, mapping)
+        super().__init__(english(self.text))
 
 
 class JobError(ValueError):

@@ -34,11 +34,14 @@ PING_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 
 def schedule_message(error):
     """A ScheduleError's message as a Message of the collective.crontab domain."""
-    mapping = {
-        name: _(value) if isinstance(value, Text) else value
-        for name, value in error.mapping.items()
-    }
-    return _(error.text, mapping=mapping)
+    return _message(error.text)
+
+
+def _message(text):
+    if not isinstance(text, Text):
+        return text
+    mapping = {name: _message(value) for name, value in (text.mapping or {}).items()}
+    return _(str(text), mapping=mapping or None)
 
 
 @dataclass(frozen=True)
@@ -68,11 +71,12 @@ class Job:
 
     @property
     def cron(self):
-        """The parsed, cached Schedule; raises JobError naming every bad field."""
+        """The parsed, cached Schedule; raises JobError naming every bad field
+        (also a schedule with no run time in its zone)."""
         try:
             return schedule_for(self.schedule, self.zone)
-        except ScheduleError:
-            pass
+        except ScheduleError as error:
+            failure = schedule_message(error)
         errors = {}
         checks = (
             ("schedule", normalize, self.schedule),
@@ -83,7 +87,7 @@ class Job:
                 check(value)
             except ScheduleError as error:
                 errors[name] = schedule_message(error)
-        raise JobError(self.id, errors)
+        raise JobError(self.id, errors or {"schedule": failure})
 
 
 def _registry():
@@ -186,17 +190,19 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
             errors[name] = _describe(error, value)
             continue
         cleaned[name] = value
-    if "schedule" in cleaned:
-        try:
-            cleaned["schedule"] = cleaned["schedule"].strip()
-            schedule_for(cleaned["schedule"], "UTC")
-        except ScheduleError as error:
-            errors["schedule"] = schedule_message(error)
     if cleaned.get("timezone"):
         try:
             validate_timezone(cleaned["timezone"])
         except ScheduleError as error:
             errors["timezone"] = schedule_message(error)
+    if "schedule" in cleaned:
+        # A real next run in the zone the job runs in (its own, or the site's).
+        zone = cleaned.get("timezone") or site_timezone()
+        try:
+            cleaned["schedule"] = cleaned["schedule"].strip()
+            schedule_for(cleaned["schedule"], "UTC" if "timezone" in errors else zone)
+        except ScheduleError as error:
+            errors["schedule"] = schedule_message(error)
     runner = cleaned.get("runner")
     if check_runner and runner and queryUtility(ICronRunner, name=runner) is None:
         errors["runner"] = _(

@@ -54,9 +54,9 @@ class TestGerman(unittest.TestCase):
         error = raised.exception
         self.assertEqual(
             str(error),
-            "Cron job 'bad': schedule: '61 * * * *': the minute field '61' is out "
-            "of range or malformed; timezone: 'Mars' is not a known IANA time "
-            "zone; runner: 'nope' is not a registered runner",
+            "Cron job 'bad': timezone: 'Mars' is not a known IANA time zone; "
+            "schedule: '61 * * * *': the minute field '61' is out of range "
+            "(0-59); runner: 'nope' is not a registered runner",
         )
         german = {
             name: translate(message, target_language="de")
@@ -67,7 +67,7 @@ class TestGerman(unittest.TestCase):
             {
                 "runner": "„nope“ ist kein registrierter Runner",
                 "schedule": "„61 * * * *“: das Feld Minute „61“ liegt außerhalb des "
-                "erlaubten Bereichs oder ist fehlerhaft",
+                "erlaubten Bereichs (0-59)",
                 "timezone": "„Mars“ ist keine bekannte IANA-Zeitzone",
             },
         )
@@ -160,6 +160,16 @@ class TestGermanControlPanel(unittest.TestCase):
         for english in ("Add cron job", "Next run", "Run now", "Count content"):
             self.assertNotIn(english, text)
 
+    def test_change_log_in_the_site_language(self):
+        self.languages("de", ["de"])
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-changes?job=count")
+        text = self.text(browser)
+        for german in ("Änderungen an Count", "Wann", "Wer", "Über", "Python-API"):
+            self.assertIn(german, text)
+        for english in ("Changes of", "What changed", "Python API"):
+            self.assertNotIn(english, text)
+
     def test_add_form_in_the_site_language(self):
         self.languages("de", ["de"])
         browser = self.browser()
@@ -240,7 +250,7 @@ class TestGermanControlPanel(unittest.TestCase):
         browser.getControl("Speichern").click()
         self.assertIn(
             "„0 25 * * *“: das Feld Stunde „25“ liegt außerhalb des erlaubten "
-            "Bereichs oder ist fehlerhaft",
+            "Bereichs (0-23)",
             self.field_error(browser, "schedule"),
         )
         self.assertIn(
