@@ -35,9 +35,9 @@ class ToggleJob(JobAction):
             api.update_job(job["id"], enabled=enabled)
         except JobError as error:
             return format_error(error), "error"
-        mapping = {"title": job["title"]}
+        mapping = {"title": job["title"], "owner": self.runs_as(job)}
         if enabled:
-            return _("Enabled ${title}.", mapping=mapping), "info"
+            return _("Enabled ${title}. It runs as ${owner}.", mapping=mapping), "info"
         return _("Disabled ${title}.", mapping=mapping), "info"
 
 
@@ -47,7 +47,7 @@ class RunJob(JobAction):
 
     def act(self, job):
         health = self.health
-        mapping = {"title": job["title"]}
+        mapping = {"title": job["title"], "owner": self.runs_as(job)}
         if health["healthy"]:
             api.run_now(job["id"])
             expected = max(health["last_tick"] + timedelta(seconds=60), self.now)
@@ -56,8 +56,8 @@ class RunJob(JobAction):
             )
             return (
                 _(
-                    "Queued ${title}: it runs at the next tick of the clock, "
-                    "expected at ${when} (${relative}).",
+                    "Queued ${title}: it runs as ${owner} at the next tick of "
+                    "the clock, expected at ${when} (${relative}).",
                     mapping=mapping,
                 ),
                 "info",
@@ -81,7 +81,7 @@ class RunJob(JobAction):
         return (
             _(
                 "No tick reached the site in the last 5 minutes, so ${title} ran "
-                "immediately, in this request: ${status}. ${message}",
+                "immediately as ${owner}: ${status}. ${message}",
                 mapping=mapping,
             ),
             kind,
@@ -105,6 +105,12 @@ class ConfirmAction(PanelMixin, BrowserView):
         self.status_message(message)
         self.request.response.redirect(self.done_url())
         return ""
+
+    @property
+    def runs_as_text(self):
+        return self.translate(
+            _("It runs as ${owner}.", mapping={"owner": self.runs_as(self.job)})
+        )
 
     @property
     def question_text(self):

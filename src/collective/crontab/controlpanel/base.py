@@ -3,6 +3,7 @@ and the current job."""
 
 from collective.crontab import _
 from collective.crontab import api
+from collective.crontab import owners
 from collective.crontab.controlpanel import display
 from collective.crontab.jobs import site_timezone
 from collective.crontab.schedule import utcnow
@@ -10,6 +11,7 @@ from plone.protect.utils import addTokenToUrl
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
 from Products.statusmessages.interfaces import IStatusMessage
 from urllib.parse import urlencode
+from zExceptions import BadRequest
 from zExceptions import NotFound
 from zope.i18n import translate
 
@@ -102,6 +104,20 @@ class PanelMixin:
             raise NotFound(
                 html.escape(f"There is no cron job '{job_id}'", quote=True)
             ) from None
+
+    @property
+    def b_start(self):
+        """The batch start of the query; 400 unless a whole number >= 0."""
+        raw = self.request.form.get("b_start") or "0"
+        if not isinstance(raw, str) or not raw.isdigit():
+            raise BadRequest(
+                html.escape(f"b_start must be a whole number, not {raw!r}", quote=True)
+            )
+        return int(raw)
+
+    def runs_as(self, job):
+        """Who ``job`` runs as, for people."""
+        return self.translate(owners.describe(job["owner"]))
 
     def status_message(self, message, kind="info"):
         IStatusMessage(self.request).addStatusMessage(message, kind)

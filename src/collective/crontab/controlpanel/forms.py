@@ -4,6 +4,7 @@ from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
 from collective.crontab import _
 from collective.crontab import api
+from collective.crontab import owners
 from collective.crontab.controlpanel import display
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.preview import preview
@@ -56,11 +57,15 @@ class JobForm(PanelMixin, form.Form):
     def description(self):
         if self.is_manager:
             return None
-        user_id = getSecurityManager().getUser().getId()
         return _(
             "The job runs with the rights of the user who saves it: you (${user}).",
-            mapping={"user": user_id},
+            mapping={"user": self.translate(owners.describe(self.editor))},
         )
+
+    @property
+    def editor(self):
+        """The current user as an owner value."""
+        return owners.current_owner(self.context) or ""
 
     @property
     def fields(self):
@@ -77,8 +82,8 @@ class JobForm(PanelMixin, form.Form):
         )
         self.widgets["schedule"].addClass("font-monospace")
         owner = self.widgets.get("owner")
-        if owner is not None and not owner.value:
-            owner.value = getSecurityManager().getUser().getId() or ""
+        if owner is not None and not owner.value and self.job_id is None:
+            owner.value = self.editor
 
     def update(self):
         super().update()
@@ -197,7 +202,18 @@ class JobForm(PanelMixin, form.Form):
         except Unauthorized as error:
             self.show_errors({"owner": str(error)})
             return
-        self.back_to_panel(_("Saved ${title}.", mapping={"title": job["title"]}))
+        mapping = {
+            "title": job["title"],
+            "owner": self.translate(owners.describe(job["owner"])),
+        }
+        if job.get("owner_changed"):
+            message = _(
+                "Saved ${title}. You changed what it does, so it now runs as ${owner}.",
+                mapping=mapping,
+            )
+        else:
+            message = _("Saved ${title}. It runs as ${owner}.", mapping=mapping)
+        self.back_to_panel(message)
 
     @button.buttonAndHandler(_("Preview schedule"), name="preview")
     def handle_preview(self, action):
@@ -256,6 +272,17 @@ class EditJobForm(JobForm):
     @property
     def label(self):
         return _("Edit ${title}", mapping={"title": self.job["title"]})
+
+    @property
+    def description(self):
+        mapping = {"owner": self.translate(owners.describe(self.job["owner"]))}
+        if self.is_manager:
+            return _("It runs as ${owner}.", mapping=mapping)
+        return _(
+            "It runs as ${owner}. If you change its runner or arguments, it "
+            "runs as you (${user}).",
+            mapping=dict(mapping, user=self.translate(owners.describe(self.editor))),
+        )
 
     def update(self):
         self.job = self.job_or_404()

@@ -44,10 +44,14 @@ class JobListView(PanelMixin, BrowserView):
     listed job's registry records and its small state object (last run and
     the last 20 runs), never the run history."""
 
+    def __call__(self):
+        self.b_start  # noqa: B018 -- a bad b_start is 400 before rendering
+        return self.index()
+
     @property
     def batch(self):
         if not hasattr(self, "_batch"):
-            start = int(self.request.form.get("b_start", 0) or 0)
+            start = self.b_start
             self._batch = Batch(job_ids(), JOBS_PER_PAGE, start)
         return self._batch
 
@@ -73,7 +77,7 @@ class JobListView(PanelMixin, BrowserView):
             "site_timezone": not job["timezone"],
             "runner": runner.title if runner is not None else job["runner"],
             "runner_missing": runner is None,
-            "owner": job["owner"],
+            "owner": self.runs_as(job),
             "enabled": job["enabled"],
             "error": job.get("error"),
             "running": job["running"],
@@ -103,7 +107,7 @@ class HistoryView(PanelMixin, BrowserView):
         self.job = self.job_or_404()
         status = self.request.form.get("status") or None
         self.status = status if status in (*STATUSES, "missed", "skipped") else None
-        start = int(self.request.form.get("b_start", 0) or 0)
+        start = self.b_start
         state = get_crontab(self.context).state(self.job["id"])
         total = self._count(state)
         runs = api.history(

@@ -113,7 +113,7 @@ class TestPack(RunnerTestCase):
         run = self.run_job(
             "pack",
             "collective.crontab.pack",
-            owner=SITE_OWNER_NAME,
+            owner="/" + SITE_OWNER_NAME,
             arguments={"days": "a week"},
         )
         self.assertEqual(run["status"], "failure")
