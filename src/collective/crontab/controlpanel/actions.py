@@ -18,12 +18,18 @@ from zope.i18nmessageid import Message
 class JobAction(PanelMixin, BrowserView):
     """A POST on one job (``job`` in the form); redirects to the list."""
 
+    #: Whether the action's message is followed by who the job runs as.
+    tells_owner = False
+
     def __call__(self):
         PostOnly(self.request)
         CheckAuthenticator(self.request)
         job = self.job_or_404()
         message, kind = self.act(job)
-        return self.back_to_panel(message, kind)
+        self.back_to_panel(message, kind)
+        if self.tells_owner:
+            self.say_runs_as(job)
+        return ""
 
 
 class ToggleJob(JobAction):
@@ -35,9 +41,10 @@ class ToggleJob(JobAction):
             api.update_job(job["id"], enabled=enabled)
         except JobError as error:
             return format_error(error), "error"
-        mapping = {"title": job["title"], "owner": self.runs_as(job)}
+        mapping = {"title": job["title"]}
+        self.tells_owner = enabled
         if enabled:
-            return _("Enabled ${title}. It runs as ${owner}.", mapping=mapping), "info"
+            return _("Enabled ${title}.", mapping=mapping), "info"
         return _("Disabled ${title}.", mapping=mapping), "info"
 
 
@@ -47,7 +54,8 @@ class RunJob(JobAction):
 
     def act(self, job):
         health = self.health
-        mapping = {"title": job["title"], "owner": self.runs_as(job)}
+        mapping = {"title": job["title"]}
+        self.tells_owner = True
         if health["healthy"]:
             api.run_now(job["id"])
             expected = max(health["last_tick"] + timedelta(seconds=60), self.now)
@@ -56,8 +64,8 @@ class RunJob(JobAction):
             )
             return (
                 _(
-                    "Queued ${title}: it runs as ${owner} at the next tick of "
-                    "the clock, expected at ${when} (${relative}).",
+                    "Queued ${title}: it runs at the next tick of the clock, "
+                    "expected at ${when} (${relative}).",
                     mapping=mapping,
                 ),
                 "info",
@@ -81,7 +89,7 @@ class RunJob(JobAction):
         return (
             _(
                 "No tick reached the site in the last 5 minutes, so ${title} ran "
-                "immediately as ${owner}: ${status}. ${message}",
+                "immediately, in this request: ${status}. ${message}",
                 mapping=mapping,
             ),
             kind,
@@ -108,9 +116,7 @@ class ConfirmAction(PanelMixin, BrowserView):
 
     @property
     def runs_as_text(self):
-        return self.translate(
-            _("It runs as ${owner}.", mapping={"owner": self.runs_as(self.job)})
-        )
+        return self.translate(self.runs_as_message(self.job))
 
     @property
     def question_text(self):

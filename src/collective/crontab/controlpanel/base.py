@@ -108,7 +108,9 @@ class PanelMixin:
     @property
     def b_start(self):
         """The batch start of the query; 400 unless a whole number >= 0."""
-        raw = self.request.form.get("b_start") or "0"
+        raw = self.request.form.get("b_start") or 0
+        if isinstance(raw, int) and raw >= 0:
+            return raw
         if not isinstance(raw, str) or not raw.isdigit():
             raise BadRequest(
                 html.escape(f"b_start must be a whole number, not {raw!r}", quote=True)
@@ -118,6 +120,13 @@ class PanelMixin:
     def runs_as(self, job):
         """Who ``job`` runs as, for people."""
         return self.translate(owners.describe(job["owner"]))
+
+    def runs_as_message(self, job):
+        return _("It runs as ${owner}.", mapping={"owner": self.runs_as(job)})
+
+    def say_runs_as(self, job):
+        """Tell who ``job`` runs as, in a status message of its own."""
+        self.status_message(self.runs_as_message(job))
 
     def status_message(self, message, kind="info"):
         IStatusMessage(self.request).addStatusMessage(message, kind)

@@ -202,18 +202,17 @@ class JobForm(PanelMixin, form.Form):
         except Unauthorized as error:
             self.show_errors({"owner": str(error)})
             return
-        mapping = {
-            "title": job["title"],
-            "owner": self.translate(owners.describe(job["owner"])),
-        }
+        self.back_to_panel(_("Saved ${title}.", mapping={"title": job["title"]}))
         if job.get("owner_changed"):
-            message = _(
-                "Saved ${title}. You changed what it does, so it now runs as ${owner}.",
-                mapping=mapping,
+            self.status_message(
+                _(
+                    "You changed what ${title} does, so it now runs as you (${owner}).",
+                    mapping={"title": job["title"], "owner": self.runs_as(job)},
+                ),
+                "warning",
             )
         else:
-            message = _("Saved ${title}. It runs as ${owner}.", mapping=mapping)
-        self.back_to_panel(message)
+            self.say_runs_as(job)
 
     @button.buttonAndHandler(_("Preview schedule"), name="preview")
     def handle_preview(self, action):
@@ -275,9 +274,9 @@ class EditJobForm(JobForm):
 
     @property
     def description(self):
-        mapping = {"owner": self.translate(owners.describe(self.job["owner"]))}
+        mapping = {"owner": self.runs_as(self.job)}
         if self.is_manager:
-            return _("It runs as ${owner}.", mapping=mapping)
+            return self.runs_as_message(self.job)
         return _(
             "It runs as ${owner}. If you change its runner or arguments, it "
             "runs as you (${user}).",
