@@ -212,4 +212,3 @@ class TestEnablingKeepsTheOwner(CookieTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertTrue(response.json()["owner_changed"])
         self.assertEqual(response.json()["owner"], "test_user_1_")
-
