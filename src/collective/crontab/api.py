@@ -6,7 +6,7 @@ for jobs and history, ``collective.crontab.RunTick`` for ``tick``. A job
 added here runs as the user who adds it; only a Manager may name another
 owner (see ``update_job`` for when the owner changes).
 
-Raises ``collective.crontab.jobs.JobError`` (naming the job and the fields)
+Raises ``collective.crontab.exceptions.JobError`` (naming the job and the fields)
 for bad input, ``AccessControl.Unauthorized`` for missing rights, and
 ``KeyError`` for an unknown job id.
 """
@@ -15,8 +15,9 @@ from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
 from collective.crontab import owners
 from collective.crontab import tick as engine
+from collective.crontab.exceptions import JobError
+from collective.crontab.exceptions import NotInstalled
 from collective.crontab.jobs import FIELDS
-from collective.crontab.jobs import JobError
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import remove_job
@@ -26,6 +27,7 @@ from collective.crontab.log import get_crontab
 from collective.crontab.permissions import ManageJobs
 from collective.crontab.permissions import RunTick
 from collective.crontab.schedule import utcnow
+from collective.crontab.status import Status
 from dataclasses import asdict
 from zope.component.hooks import getSite
 from zope.i18n import translate
@@ -42,7 +44,7 @@ def _site(permission):
     if not getSecurityManager().checkPermission(permission, site):
         raise Unauthorized(f"You may not {_VERBS[permission]} in this site")
     if get_crontab(site) is None:
-        raise engine.NotInstalled("collective.crontab is not installed in this site")
+        raise NotInstalled("collective.crontab is not installed in this site")
     return site
 
 
@@ -70,10 +72,9 @@ def _as_dict(site, job, now=None):
             data["next_run"] = job.cron.next_after(max(last, now))
         except JobError as error:
             data["error"] = str(error)
-    data["last_run"] = state.last_run if state is not None else None
-    data["last_status"] = (
-        (state.last_run or {}).get("status") if state is not None else None
-    )
+    last = state.last_run if state is not None else None
+    data["last_run"] = dict(last, status=Status(last["status"])) if last else None
+    data["last_status"] = data["last_run"]["status"] if data["last_run"] else None
     data["running"] = dict(state.lease) if state is not None and state.lease else None
     data["queued"] = job.id in get_crontab(site).queue
     return data

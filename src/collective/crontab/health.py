@@ -15,19 +15,17 @@ with an invalid schedule or time zone is a problem too.
 
 from AccessControl import getSecurityManager
 from collective.crontab.api import HEALTHY_WITHIN
-from collective.crontab.jobs import JobError
+from collective.crontab.exceptions import JobError
 from collective.crontab.jobs import read_jobs
 from collective.crontab.log import get_crontab
 from collective.crontab.log import RECENT
 from collective.crontab.permissions import ManageJobs
 from collective.crontab.schedule import GRACE
 from collective.crontab.schedule import utcnow
+from collective.crontab.status import SUCCEEDED
 from collective.crontab.tick import last_tick
 from itertools import islice
 from plone.restapi.serializer.converters import json_compatible
-
-
-SUCCESSFUL = ("success", "warning")
 
 
 def check(site, now=None):
@@ -119,10 +117,10 @@ def _text(moment):
 
 def _last_success(state):
     """The latest successful run among the last RECENT entries, or None."""
-    if state.last_run and state.last_run["status"] in SUCCESSFUL:
+    if state.last_run and state.last_run["status"] in SUCCEEDED:
         return state.last_run
     for run in islice(state.runs.values(), RECENT):
-        if run.status in SUCCESSFUL:
+        if run.status in SUCCEEDED:
             return run.as_dict()
     return None
 

@@ -13,6 +13,7 @@ conflict and appending a run writes a bounded number of bytes:
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
+from collective.crontab.status import Status
 from datetime import timedelta
 from persistent import Persistent
 from zope.annotation.interfaces import IAnnotations
@@ -23,15 +24,6 @@ RECENT = 20
 MAX_TEXT = 64 * 1024
 #: A tick refreshes the stored heartbeat once it is this old (runs or not).
 HEARTBEAT_INTERVAL = timedelta(minutes=4)
-STATUS_CODES = {
-    "success": "s",
-    "warning": "w",
-    "failure": "f",
-    "abandoned": "a",
-    "missed": "m",
-    "skipped": "k",
-}
-STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 
 
 class History(LOBTree):
@@ -58,7 +50,7 @@ class Run(Persistent):
             "started": self.started,
             "finished": self.finished,
             "duration": self.duration,
-            "status": self.status,
+            "status": Status(self.status),
             "message": self.message,
             "traceback": self.traceback,
             "client": self.client,
@@ -82,6 +74,7 @@ class JobState(Persistent):
         """Add a run and trim the history to ``limit`` runs."""
         for name in ("message", "traceback"):
             values[name] = truncate(values.get(name) or "")
+        values["status"] = str(Status(values["status"]))  # stored as plain text
         run = Run(**values)
         key = -int(values["started"].timestamp() * 1_000_000)
         while key in self.runs:
@@ -91,11 +84,12 @@ class JobState(Persistent):
         while self.count > limit:
             del self.runs[self.runs.maxKey()]
             self.count -= 1
-        summary = dict(run.as_dict(), traceback="")
-        if run.status not in ("missed", "skipped"):
+        summary = dict(run.as_dict(), status=run.status, traceback="")
+        status = Status(run.status)
+        if status.ran:
             self.last_run = summary
         entry = (
-            STATUS_CODES[run.status],
+            status.code,
             int(values["started"].timestamp()),  # whole seconds: 4 bytes fewer each
             values["duration"],
         )

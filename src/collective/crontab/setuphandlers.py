@@ -1,6 +1,6 @@
+from collective.crontab.exceptions import JobError
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import job_ids
-from collective.crontab.jobs import JobError
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import validate
 from collective.crontab.log import get_crontab

@@ -14,14 +14,17 @@ from collective.crontab import logger
 from collective.crontab import notifications
 from collective.crontab import owners
 from collective.crontab import RunResult
+from collective.crontab.exceptions import JobError
+from collective.crontab.exceptions import NestedTick
+from collective.crontab.exceptions import NotInstalled
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.jobs import JobError
 from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import site_timezone
 from collective.crontab.log import get_crontab
 from collective.crontab.log import HEARTBEAT_INTERVAL
 from collective.crontab.schedule import Plan
 from collective.crontab.schedule import utcnow
+from collective.crontab.status import Status
 from contextlib import contextmanager
 from datetime import datetime
 from datetime import timedelta
@@ -75,10 +78,6 @@ def last_tick(crontab):
     if stored[0] is None or (seen is not None and seen[0] > stored[0]):
         return seen or (None, "")
     return stored
-
-
-class NotInstalled(RuntimeError):
-    """collective.crontab is not installed in this site."""
 
 
 class _JobsCache:
@@ -142,10 +141,10 @@ class Summary:
             "client": CLIENT,
             "jobs": len(cache.jobs) + len(cache.invalid),
             "ran": [],
-            "skipped": [],
-            "missed": [],
+            Status.SKIPPED: [],
+            Status.MISSED: [],
             "lost": [],
-            "abandoned": [],
+            Status.ABANDONED: [],
             "invalid": dict(cache.invalid),
         }
 
@@ -256,7 +255,7 @@ def _claim(crontab, job, now, summary):  # noqa: C901
                 state,
                 job,
                 first,
-                "missed",
+                Status.MISSED,
                 f"Missed the slots from {first.isoformat()} to "
                 f"{deadline.isoformat()} (more than 5 minutes late); "
                 f"catch-up policy '{job.catch_up}'",
@@ -269,16 +268,16 @@ def _claim(crontab, job, now, summary):  # noqa: C901
                         state,
                         job,
                         slot,
-                        "skipped",
+                        Status.SKIPPED,
                         "Not run: the run of {} on {} is still going".format(
                             state.lease["slot"].isoformat(), state.lease["client"]
                         ),
                     )
-                return "skipped", plan, None, None
+                return Status.SKIPPED, plan, None, None
             _abandon_lease(crontab, job.id, state, job.history)
         state.last = plan.last
         if not plan.run:
-            return "missed", plan, None, None
+            return Status.MISSED, plan, None, None
         expires = now + timedelta(seconds=job.max_runtime)
         lease = {
             "slot": plan.run[0],
@@ -299,11 +298,11 @@ def _claim(crontab, job, now, summary):  # noqa: C901
             winner or "another client",
         )
         summary.add("lost", job.id, slot, to=winner)
-    elif result == "skipped":
+    elif result == Status.SKIPPED:
         for slot in plan.run:
-            summary.add("skipped", job.id, slot)
+            summary.add(Status.SKIPPED, job.id, slot)
     if plan.missed:
-        summary.add("missed", job.id, plan.missed[0])
+        summary.add(Status.MISSED, job.id, plan.missed[0])
     return plan, lease
 
 
@@ -340,7 +339,7 @@ def _execute(site, job, slot):
 
 def _attempt(site, job, slot):
     started = clock()
-    status, message, trace = "failure", "", ""
+    status, message, trace = Status.FAILURE, "", ""
     notifications.ping(job, "start")
     for attempt in range(1, CONFLICT_RETRIES + 1):
         try:
@@ -358,19 +357,19 @@ def _attempt(site, job, slot):
             break
         except ConflictError:
             transaction.abort()
-            status = "failure"
+            status = Status.FAILURE
             message = f"Gave up after {attempt} conflicting attempts"
             trace = traceback.format_exc()
         except Exception as error:
             transaction.abort()
-            status, trace = "failure", traceback.format_exc()
+            status, trace = Status.FAILURE, traceback.format_exc()
             message = f"{type(error).__name__}: {error}"
             logger.warning("Cron job '%s' failed: %s", job.id, message)
             break
     finished = clock()
     duration = (finished - started).total_seconds()
-    if duration > job.max_runtime and status in ("success", "warning"):
-        status = "warning"
+    if duration > job.max_runtime and status.succeeded:
+        status = Status.WARNING
         message = (
             f"{message}\n" if message else ""
         ) + f"ran {_span(duration)}, limit {_span(job.max_runtime)}"
@@ -380,10 +379,10 @@ def _attempt(site, job, slot):
 
 def _outcome(result):
     if result is None:
-        return "success", ""
+        return Status.SUCCESS, ""
     if isinstance(result, RunResult):
         return result.status, result.message
-    return "success", str(result)
+    return Status.SUCCESS, str(result)
 
 
 def _span(seconds):
@@ -450,7 +449,7 @@ def _abandon(crontab, cache, job_id, now, summary):
         return True
 
     if _write(abandon):
-        summary.add("abandoned", job_id)
+        summary.add(Status.ABANDONED, job_id)
 
 
 def _abandon_lease(crontab, job_id, state, limit):
@@ -461,7 +460,7 @@ def _abandon_lease(crontab, job_id, state, limit):
         started=lease["started"],
         finished=lease["expires"],
         duration=(lease["expires"] - lease["started"]).total_seconds(),
-        status="abandoned",
+        status=Status.ABANDONED,
         traceback="",
         client=lease["client"],
         message="Abandoned: the run started on {} did not finish within its "
@@ -590,10 +589,6 @@ def clean_request(site):
     finally:
         setRequest(caller)
         setSite(previous_site)
-
-
-class NestedTick(RuntimeError):
-    """A tick (or run-now) started inside a job's run."""
 
 
 def refuse_nested():

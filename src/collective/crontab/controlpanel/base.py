@@ -143,12 +143,4 @@ def format_error(error):
     return "; ".join("{}: {}".format(*item) for item in error.errors.items())
 
 
-STATUS_FILTER = (
-    ("", _("All")),
-    ("success", display.STATUS_TITLES["success"]),
-    ("warning", display.STATUS_TITLES["warning"]),
-    ("failure", display.STATUS_TITLES["failure"]),
-    ("abandoned", display.STATUS_TITLES["abandoned"]),
-    ("missed", display.STATUS_TITLES["missed"]),
-    ("skipped", display.STATUS_TITLES["skipped"]),
-)
+STATUS_FILTER = (("", _("All")), *display.STATUS_TITLES.items())

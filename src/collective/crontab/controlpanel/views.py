@@ -5,13 +5,12 @@ from collective.crontab import api
 from collective.crontab.controlpanel import display
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.base import STATUS_FILTER
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.interfaces import STATUSES
 from collective.crontab.jobs import job_ids
 from collective.crontab.log import get_crontab
-from collective.crontab.log import STATUS_CODES
 from collective.crontab.schedule import describe
-from collective.crontab.schedule import ScheduleError
+from collective.crontab.status import Status
 from functools import lru_cache
 from plone.batching import Batch
 from plone.batching.browser import PloneBatchView
@@ -106,7 +105,7 @@ class HistoryView(PanelMixin, BrowserView):
     def update(self):
         self.job = self.job_or_404()
         status = self.request.form.get("status") or None
-        self.status = status if status in (*STATUSES, "missed", "skipped") else None
+        self.status = Status(status) if status in tuple(Status) else None
         start = self.b_start
         state = get_crontab(self.context).state(self.job["id"])
         total = self._count(state)
@@ -124,7 +123,7 @@ class HistoryView(PanelMixin, BrowserView):
             return 0
         if self.status is None:
             return state.count
-        code = STATUS_CODES[self.status]
+        code = self.status.code
         if len(state.recent) == state.count:
             return sum(1 for entry in state.recent if entry[0] == code)
         return sum(1 for run in state.runs.values() if run.status == self.status)

@@ -12,8 +12,8 @@ auth, JWT) need none.
 """
 
 from collective.crontab import api
+from collective.crontab.exceptions import JobError
 from collective.crontab.jobs import FIELDS
-from collective.crontab.jobs import JobError
 from collective.crontab.jobs import read_job
 from collective.crontab.log import get_crontab
 from plone.protect.authenticator import check as check_token

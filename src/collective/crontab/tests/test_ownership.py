@@ -4,7 +4,7 @@ changes what the job does."""
 
 from AccessControl import Unauthorized
 from collective.crontab import api
-from collective.crontab.jobs import JobError
+from collective.crontab.exceptions import JobError
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
