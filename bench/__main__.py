@@ -12,14 +12,14 @@ from bench import naive
 from bench import views
 from collective.crontab import jobs as registry_jobs
 from collective.crontab.controlpanel.views import JOBS_PER_PAGE
+from collective.crontab.engine import tick
 from collective.crontab.instance import _create_site_in_zconsole
 from collective.crontab.instance import create_site
 from collective.crontab.instance import write_instance
-from collective.crontab.log import get_crontab
-from collective.crontab.log import HEARTBEAT_INTERVAL
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import get_crontab
+from collective.crontab.state import HEARTBEAT_INTERVAL
 from collective.crontab.status import Status
-from collective.crontab.tick import tick
 from contextlib import contextmanager
 from datetime import timedelta
 from io import BytesIO

@@ -7,12 +7,12 @@ the benchmark compares scheduling and logging only, so the naive tick's
 real cost is higher than measured.
 """
 
+from collective.crontab.engine import _jobs_cache
+from collective.crontab.engine import run_as
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.log import get_crontab
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import get_crontab
 from collective.crontab.status import Status
-from collective.crontab.tick import _jobs_cache
-from collective.crontab.tick import run_as
 from croniter import croniter
 from datetime import datetime
 from persistent.list import PersistentList

@@ -3,8 +3,8 @@ from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import job_ids
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import validate
-from collective.crontab.log import get_crontab
-from collective.crontab.log import remove_crontab
+from collective.crontab.state import get_crontab
+from collective.crontab.state import remove_crontab
 from dataclasses import asdict
 from plone.base.interfaces import INonInstallable
 from plone.registry.interfaces import IRegistry

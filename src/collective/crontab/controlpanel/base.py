@@ -5,7 +5,6 @@ from collective.crontab import _
 from collective.crontab import api
 from collective.crontab import owners
 from collective.crontab.controlpanel import display
-from collective.crontab.jobs import site_timezone
 from collective.crontab.schedule import utcnow
 from plone.protect.utils import addTokenToUrl
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
@@ -34,7 +33,7 @@ class PanelMixin:
 
     @property
     def site_zone(self):
-        return site_timezone()
+        return api.site_timezone()
 
     @property
     def site_url(self):

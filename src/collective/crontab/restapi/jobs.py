@@ -13,9 +13,6 @@ auth, JWT) need none.
 
 from collective.crontab import api
 from collective.crontab.exceptions import JobError
-from collective.crontab.jobs import FIELDS
-from collective.crontab.jobs import read_job
-from collective.crontab.log import get_crontab
 from plone.protect.authenticator import check as check_token
 from plone.protect.interfaces import IDisableCSRFProtection
 from plone.restapi.batching import HypermediaBatch
@@ -38,15 +35,17 @@ SERVICE = "@crontab"
 class Runs:
     """The runs of a job, newest first, as a sequence for plone.batching."""
 
-    def __init__(self, state):
-        self.count = state.count if state is not None else 0
-        self.runs = state.runs.values() if state is not None else ()
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self.count = api.count_runs(job_id)
 
     def __len__(self):
         return self.count
 
     def __getitem__(self, index):
-        return self.runs[index].as_dict()
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        return api.history(self.job_id, limit=1, start=index)[0]
 
 
 class Failure(Exception):
@@ -95,8 +94,10 @@ class CrontabService(Service):
             path = "/".join([SERVICE, *self.params])
             raise Failure(404, "NotFound", f"Unknown endpoint {path}")
         job_id = self.params[0]
-        if read_job(job_id) is None:
-            raise Failure(404, "NotFound", f"There is no cron job '{job_id}'")
+        try:
+            api.get_job(job_id)
+        except KeyError as error:
+            raise Failure(404, "NotFound", error.args[0]) from None
         return job_id
 
     def job(self, data):
@@ -164,9 +165,7 @@ class CrontabGet(CrontabService):
             return {"@id": self.url(), "items": items, "items_total": len(items)}
         job_id = self.job_id()
         result = self.job(api.get_job(job_id))
-        batch = HypermediaBatch(
-            self.request, Runs(get_crontab(self.context).state(job_id))
-        )
+        batch = HypermediaBatch(self.request, Runs(job_id))
         result["history"] = {"items": list(batch), "items_total": batch.items_total}
         if batch.links:
             result["history"]["batching"] = batch.links
@@ -183,7 +182,7 @@ class CrontabPost(CrontabService):
         if self.params:
             job_id = self.job_id("run")
             return self.run(job_id, self.body(("immediately",)))
-        data = self.body(("id", *FIELDS))
+        data = self.body(("id", *api.FIELDS))
         job_id = data.pop("id", None)
         if not job_id:
             errors = [{"field": "id", "message": "is required"}]
@@ -211,7 +210,7 @@ class CrontabPatch(CrontabService):
     def answer(self):
         self.check_write()
         job_id = self.job_id()
-        result = self.change(api.update_job, job_id, **self.body(FIELDS))
+        result = self.change(api.update_job, job_id, **self.body(api.FIELDS))
         representation = self.request.getHeader("Prefer") == "return=representation"
         if representation or result["owner_changed"]:
             return self.job(result)

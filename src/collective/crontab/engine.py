@@ -20,10 +20,10 @@ from collective.crontab.exceptions import NotInstalled
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import site_timezone
-from collective.crontab.log import get_crontab
-from collective.crontab.log import HEARTBEAT_INTERVAL
 from collective.crontab.schedule import Plan
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import get_crontab
+from collective.crontab.state import HEARTBEAT_INTERVAL
 from collective.crontab.status import Status
 from contextlib import contextmanager
 from datetime import datetime
@@ -61,8 +61,8 @@ CLIENT = os.environ.get("CRONTAB_CLIENT", f"{socket.gethostname()}:{os.getpid()}
 CONFLICT_RETRIES = 3
 #: Attempts at recording a run: a run that happened must not go unlogged.
 RECORD_RETRIES = 10
-#: The engine's clock for the start and end of runs (tests replace it).
-clock = utcnow
+#: The time the engine reads for the start and end of runs (tests replace it).
+current_time = utcnow
 _running = threading.local()
 #: The time a job not yet looked at can next be due: it comes first.
 _UNSEEN = datetime.min.replace(tzinfo=UTC)
@@ -281,7 +281,7 @@ def _claim(crontab, job, now, summary):  # noqa: C901
         expires = now + timedelta(seconds=job.max_runtime)
         lease = {
             "slot": plan.run[0],
-            "started": clock(),
+            "started": current_time(),
             "client": CLIENT,
             "expires": expires,
         }
@@ -313,7 +313,7 @@ def _holder(state):
 
 
 def _ledger(state, job, slot, status, message):
-    started = clock()
+    started = current_time()
     state.append(
         job.history,
         slot=slot,
@@ -338,7 +338,7 @@ def _execute(site, job, slot):
 
 
 def _attempt(site, job, slot):
-    started = clock()
+    started = current_time()
     status, message, trace = Status.FAILURE, "", ""
     notifications.ping(job, "start")
     for attempt in range(1, CONFLICT_RETRIES + 1):
@@ -366,7 +366,7 @@ def _attempt(site, job, slot):
             message = f"{type(error).__name__}: {error}"
             logger.warning("Cron job '%s' failed: %s", job.id, message)
             break
-    finished = clock()
+    finished = current_time()
     duration = (finished - started).total_seconds()
     if duration > job.max_runtime and status.succeeded:
         status = Status.WARNING
@@ -487,7 +487,7 @@ def _run_queued(site, crontab, cache, job_id, now, summary):
         expires = now + timedelta(seconds=job.max_runtime)
         state.lease = {
             "slot": now,
-            "started": clock(),
+            "started": current_time(),
             "client": CLIENT,
             "expires": expires,
         }

@@ -107,6 +107,14 @@ class JobState(Persistent):
             result.append(run.as_dict())
         return result
 
+    def size(self, status=None):
+        """How many runs the history holds (with ``status``: of that status)."""
+        if status is None:
+            return self.count
+        if len(self.recent) == self.count:  # all of them are in the strip
+            return sum(1 for entry in self.recent if entry[0] == status.code)
+        return sum(1 for _run in self._runs(status))
+
     def _runs(self, status):
         for run in self.runs.values():
             if status is None or run.status == status:
@@ -142,6 +150,12 @@ class Crontab(Persistent):
         self.queue = OOBTree()  # job id -> requested at: "run now"
         self.version = Length()  # bumped on every change of a job's records
         self.heartbeat = Heartbeat()
+
+    def forget(self, job_id):
+        """Remove the state, the history and any queued run of ``job_id``."""
+        for container in (self.states, self.queue, self.running):
+            if job_id in container:
+                del container[job_id]
 
     def state(self, job_id, create=False):
         state = self.states.get(job_id)
