@@ -4,17 +4,23 @@ changes what the job does."""
 
 from AccessControl import Unauthorized
 from collective.crontab import api
+from collective.crontab import cli
 from collective.crontab.exceptions import JobError
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
 from plone.app.testing import login
 from plone.app.testing import SITE_OWNER_NAME
+from plone.app.testing import SITE_OWNER_PASSWORD
 from plone.app.testing import TEST_USER_ID
 from plone.app.testing import TEST_USER_NAME
 from plone.registry.interfaces import IRegistry
+from plone.testing.zope import Browser
 from zope.component import getUtility
 
+import argparse
+import contextlib
+import io
 import transaction
 
 
@@ -213,7 +219,58 @@ class TestOwnerless(OwnerTestCase):
         self.assertEqual(run["status"], "failure")
         self.assertIn("Unauthorized", run["message"])
 
+    def test_a_site_administrator_cannot_name_a_zope_root_user(self):
+        login(self.portal, "siteadmin")
+        with self.assertRaises(Unauthorized):
+            self.add("mine", owner="/" + SITE_OWNER_NAME)
+
     def test_a_site_administrator_cannot_make_a_job_ownerless(self):
         login(self.portal, "siteadmin")
         with self.assertRaises(Unauthorized):
             self.add("mine", owner="")
+
+
+class TestCommandLine(OwnerTestCase):
+    """crontab-ctl goes through the api: the same owner rules, and runs as
+    the job's owner (anonymous without one), never as the CLI's user."""
+
+    def command(self, name, job_id):
+        with contextlib.redirect_stdout(io.StringIO()):
+            return cli.COMMANDS[name](argparse.Namespace(job_id=job_id, limit=1))
+
+    def test_enable_and_disable_keep_the_owner(self):
+        login(self.portal, "siteadmin")
+        self.add("theirs", runner="test.whoami", enabled=False)
+        login(self.portal, TEST_USER_NAME)
+        self.assertEqual(self.command("enable", "theirs"), cli.OK)
+        self.assertEqual(self.command("disable", "theirs"), cli.OK)
+        transaction.begin()
+        self.assertEqual(self.owner("theirs"), "siteadmin")
+
+    def test_run_runs_an_ownerless_job_as_anonymous(self):
+        self.add("shipped", runner="test.whoami", enabled=False)
+        getUtility(IRegistry)["collective.crontab.jobs/shipped.owner"] = ""
+        transaction.commit()
+        self.assertEqual(self.command("run", "shipped"), cli.OK)
+        transaction.begin()
+        self.assertEqual(self.ran("shipped"), [None])
+
+
+class TestPagesSayWhoItRunsAs(OwnerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.as_root_admin()
+        self.add("roots", runner="test.record")
+        transaction.commit()
+        self.browser = Browser(self.layer["app"])
+        self.browser.addHeader(
+            "Authorization", f"Basic {SITE_OWNER_NAME}:{SITE_OWNER_PASSWORD}"
+        )
+        self.url = self.portal.absolute_url()
+
+    def test_the_list_the_edit_form_and_the_delete_confirmation(self):
+        for page in ("controlpanel", "edit?job=roots", "delete?job=roots"):
+            self.browser.open(f"{self.url}/@@crontab-{page}")
+            self.assertIn(
+                f"runs as {SITE_OWNER_NAME} (Zope root)", self.browser.contents
+            )
