@@ -528,7 +528,7 @@ def _beat(crontab, now):
 def run_as(site, owner):
     """Run the block with the rights of ``owner`` (a job's owner value,
     looked up only in its own user folder; empty: anonymous rights)."""
-    user = find_user(site, owner)
+    user = owners.find_owner(site, owner)
     if user is None:
         in_root, user_id = owners.split(owner)
         where = "the Zope root" if in_root else "the site"
@@ -544,11 +544,6 @@ def run_as(site, owner):
         yield
     finally:
         setSecurityManager(previous)
-
-
-def find_user(site, owner):
-    """The user ``owner`` runs as, wrapped, or None: see owners.find_owner."""
-    return owners.find_owner(site, owner)
 
 
 @contextmanager

@@ -52,8 +52,6 @@ def current_owner(site):
     for in_root in (False, True):
         if found is aq_base(folder(site, in_root)):
             return (ROOT if in_root else "") + user_id
-    if site.acl_users.getUserById(user_id) is not None:
-        return user_id
     return None
 
 
