@@ -27,10 +27,8 @@ class JobAction(PanelMixin, BrowserView):
         CheckAuthenticator(self.request)
         job = self.job_or_404()
         message, kind = self.act(job)
-        self.back_to_panel(message, kind)
-        if self.tells_owner:
-            self.say_runs_as(job)
-        return ""
+        runs_as = self.runs_as_message(job) if self.tells_owner else None
+        return self.back_to_panel(message, kind, then=runs_as)
 
 
 class ToggleJob(JobAction):

@@ -123,15 +123,15 @@ class PanelMixin:
     def runs_as_message(self, job):
         return _("It runs as ${owner}.", mapping={"owner": self.runs_as(job)})
 
-    def say_runs_as(self, job):
-        """Tell who ``job`` runs as, in a status message of its own."""
-        self.status_message(self.runs_as_message(job))
-
     def status_message(self, message, kind="info"):
         IStatusMessage(self.request).addStatusMessage(message, kind)
 
-    def back_to_panel(self, message=None, kind="info"):
+    def back_to_panel(self, message=None, kind="info", then=None):
+        """Redirect to the job list with ``message`` (and ``then`` after it,
+        in the same status message)."""
         if message is not None:
+            if then is not None:
+                message = f"{self.translate(message)} {self.translate(then)}"
             self.status_message(message, kind)
         self.request.response.redirect(self.panel_url)
         return ""

@@ -202,17 +202,15 @@ class JobForm(PanelMixin, form.Form):
         except Unauthorized as error:
             self.show_errors({"owner": str(error)})
             return
-        self.back_to_panel(_("Saved ${title}.", mapping={"title": job["title"]}))
         if job.get("owner_changed"):
-            self.status_message(
-                _(
-                    "You changed what ${title} does, so it now runs as you (${owner}).",
-                    mapping={"title": job["title"], "owner": self.runs_as(job)},
-                ),
-                "warning",
+            runs_as = _(
+                "You changed what ${title} does, so it now runs as you (${owner}).",
+                mapping={"title": job["title"], "owner": self.runs_as(job)},
             )
         else:
-            self.say_runs_as(job)
+            runs_as = self.runs_as_message(job)
+        saved = _("Saved ${title}.", mapping={"title": job["title"]})
+        self.back_to_panel(saved, then=runs_as)
 
     @button.buttonAndHandler(_("Preview schedule"), name="preview")
     def handle_preview(self, action):

@@ -15,7 +15,6 @@ BENCH = PACKAGE.parents[2] / "bench"
 OTHER_MEANINGS = {
     "controlpanel/display.py": {"success", "warning"},
     "controlpanel/actions.py": {"warning"},
-    "controlpanel/forms.py": {"warning"},
 }
 
 
