@@ -13,6 +13,7 @@ auth, JWT) need none.
 
 from collective.crontab import api
 from collective.crontab.exceptions import JobError
+from collective.crontab.state import Via
 from plone.protect.authenticator import check as check_token
 from plone.protect.interfaces import IDisableCSRFProtection
 from plone.restapi.batching import HypermediaBatch
@@ -156,8 +157,9 @@ class CrontabService(Service):
 
 
 class CrontabGet(CrontabService):
-    """GET @crontab: every job with its state; GET @crontab/<id>: one job and
-    its history, newest first, batched with b_start and b_size."""
+    """GET @crontab: every job with its state; GET @crontab/<id>: one job,
+    its history and its changes, newest first, each batched with b_start
+    and b_size."""
 
     def answer(self):
         if not self.params:
@@ -165,20 +167,30 @@ class CrontabGet(CrontabService):
             return {"@id": self.url(), "items": items, "items_total": len(items)}
         job_id = self.job_id()
         result = self.job(api.get_job(job_id))
-        batch = HypermediaBatch(self.request, Runs(job_id))
-        result["history"] = {"items": list(batch), "items_total": batch.items_total}
-        if batch.links:
-            result["history"]["batching"] = batch.links
+        result["history"] = self.batched(Runs(job_id))
+        result["changes"] = self.batched(api.changes(job_id))
         return result
+
+    def batched(self, sequence):
+        batch = HypermediaBatch(self.request, sequence)
+        answer = {"items": list(batch), "items_total": batch.items_total}
+        if batch.links:
+            answer["batching"] = batch.links
+        return answer
 
 
 class CrontabPost(CrontabService):
     """POST @crontab: add a job (its id and fields in the body);
     POST @crontab/<id>/run: run it at the next tick, or with
-    ``{"immediately": true}`` now, in this request."""
+    ``{"immediately": true}`` now, in this request; POST
+    @crontab/<id>/revert: put back what the add-on that ships it says."""
 
     def answer(self):
         self.check_write()
+        if self.params[1:] == ["revert"]:
+            job_id = self.job_id("revert")
+            self.body(())
+            return self.job(self.change(api.revert_job, job_id, via=Via.REST))
         if self.params:
             job_id = self.job_id("run")
             return self.run(job_id, self.body(("immediately",)))
@@ -187,7 +199,7 @@ class CrontabPost(CrontabService):
         if not job_id:
             errors = [{"field": "id", "message": "is required"}]
             raise Failure(400, "BadRequest", "A cron job needs an id", errors)
-        result = self.job(self.change(api.add_job, job_id, **data))
+        result = self.job(self.change(api.add_job, job_id, **data, via=Via.REST))
         self.request.response.setStatus(201)
         self.request.response.setHeader("Location", result["@id"])
         return result
@@ -210,7 +222,8 @@ class CrontabPatch(CrontabService):
     def answer(self):
         self.check_write()
         job_id = self.job_id()
-        result = self.change(api.update_job, job_id, **self.body(api.FIELDS))
+        fields = self.body(api.FIELDS)
+        result = self.change(api.update_job, job_id, **fields, via=Via.REST)
         representation = self.request.getHeader("Prefer") == "return=representation"
         if representation or result["owner_changed"]:
             return self.job(result)
@@ -222,5 +235,5 @@ class CrontabDelete(CrontabService):
 
     def answer(self):
         self.check_write()
-        self.change(api.delete_job, self.job_id())
+        self.change(api.delete_job, self.job_id(), via=Via.REST)
         return None

@@ -45,11 +45,18 @@ class TestUpgradeTo1001(unittest.TestCase):
     def record(self, job_id, name):
         return self.registry.records.get(f"{JOBS_PREFIX}/{job_id}.{name}")
 
-    def test_1000_needs_the_upgrade(self):
+    def test_the_profile_is_at_1005_and_1000_needs_the_upgrades(self):
+        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1005")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
-            steps[0]["title"],
-            "Add notify, notify_recovery and ping_url to every cron job",
+            [step["title"] for step in steps],
+            [
+                "Add notify, notify_recovery and ping_url to every cron job",
+                "Log the cron jobs whose schedule changes meaning (Debian cron)",
+                "Record the user folder of every cron job's owner",
+                "Add the Crontab Clock role",
+                "Change logs and origins of shipped cron jobs",
+            ],
         )
 
     def test_jobs_without_the_records_read_with_defaults(self):
@@ -60,11 +67,8 @@ class TestUpgradeTo1001(unittest.TestCase):
         )
 
     def test_upgrade_adds_the_records_and_keeps_the_values(self):
-        self.setup.upgradeProfile(PROFILE)
-        self.assertEqual(
-            self.setup.getLastVersionForProfile(PROFILE),
-            (self.setup.getVersionForProfile(PROFILE),),
-        )
+        self.setup.upgradeProfile(PROFILE, dest="1001")
+        self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1001",))
         for job_id in ("nightly", "hourly"):
             self.assertEqual(self.record(job_id, "notify").value, [])
             self.assertIs(self.record(job_id, "notify_recovery").value, False)
@@ -97,7 +101,7 @@ class TestUpgradeTo1003(unittest.TestCase):
         self.portal.manage_permission(
             "collective.crontab: Run tick", ["Manager", "Site Administrator"]
         )
-        self.setup.setLastVersionForProfile(PROFILE, "1001")
+        self.setup.setLastVersionForProfile(PROFILE, "1002")
 
     def owner(self, job_id):
         return self.registry[f"{JOBS_PREFIX}/{job_id}.owner"]
