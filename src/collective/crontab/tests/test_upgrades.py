@@ -49,7 +49,11 @@ class TestUpgradeTo1001(unittest.TestCase):
         self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1005")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
-            [step["title"] for step in steps],
+            [
+                step["title"]
+                for entry in steps
+                for step in (entry if isinstance(entry, list) else [entry])
+            ],
             [
                 "Add notify, notify_recovery and ping_url to every cron job",
                 "Log the cron jobs whose schedule changes meaning (Debian cron)",
