@@ -15,6 +15,7 @@ from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
 from collective.crontab import tick as engine
 from collective.crontab.jobs import FIELDS
+from collective.crontab.jobs import job_problem
 from collective.crontab.jobs import JobError
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import read_jobs
@@ -54,7 +55,7 @@ def _existing(job_id):
     return job
 
 
-def _as_dict(site, job, now=None):
+def _as_dict(site, job, now=None, invalid=None):
     data = asdict(job)
     del data["site_timezone"]
     state = get_crontab(site).state(job.id)
@@ -62,11 +63,17 @@ def _as_dict(site, job, now=None):
     data["effective_timezone"] = job.zone
     data["next_run"] = None
     if job.enabled:
-        try:
-            last = state.last if state is not None and state.last else now
-            data["next_run"] = job.cron.next_after(max(last, now))
-        except JobError as error:
-            data["error"] = str(error)
+        if invalid is None:
+            invalid = engine.invalid_jobs(site)
+        error = invalid.get(job.id)
+        if error is None:
+            try:
+                last = state.last if state is not None and state.last else now
+                data["next_run"] = job.cron.next_after(max(last, now))
+            except Exception as exception:
+                error = job_problem(job.id, exception)
+        if error is not None:
+            data["error"] = error
     data["last_run"] = state.last_run if state is not None else None
     data["last_status"] = (
         (state.last_run or {}).get("status") if state is not None else None
@@ -96,7 +103,8 @@ def jobs():
     """Every job as a dict with its state (next_run, last_run, last_status)."""
     site = _site(ManageJobs)
     now = utcnow()
-    return [_as_dict(site, job, now) for job in read_jobs()]
+    invalid = engine.invalid_jobs(site)
+    return [_as_dict(site, job, now, invalid) for job in read_jobs()]
 
 
 def get_job(job_id):
