@@ -1,6 +1,7 @@
 from collective.crontab import api
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import read_job
+from collective.crontab.notifications import ALLOW_PRIVATE
 from collective.crontab.testing import INTEGRATION_TESTING
 from plone.app.testing import setRoles
 from plone.app.testing import TEST_USER_ID
@@ -44,12 +45,15 @@ class TestUpgradeTo1001(unittest.TestCase):
     def record(self, job_id, name):
         return self.registry.records.get(f"{JOBS_PREFIX}/{job_id}.{name}")
 
-    def test_the_profile_is_at_1001_and_1000_needs_the_upgrade(self):
-        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1001")
+    def test_the_profile_is_at_1004_and_1000_needs_the_upgrades(self):
+        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1004")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
             [step["title"] for step in steps],
-            ["Add notify, notify_recovery and ping_url to every cron job"],
+            [
+                "Add notify, notify_recovery and ping_url to every cron job",
+                "Add the setting that allows pings to private addresses",
+            ],
         )
 
     def test_jobs_without_the_records_read_with_defaults(self):
@@ -61,7 +65,7 @@ class TestUpgradeTo1001(unittest.TestCase):
 
     def test_upgrade_adds_the_records_and_keeps_the_values(self):
         self.setup.upgradeProfile(PROFILE)
-        self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1001",))
+        self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1004",))
         for job_id in ("nightly", "hourly"):
             self.assertEqual(self.record(job_id, "notify").value, [])
             self.assertIs(self.record(job_id, "notify_recovery").value, False)
@@ -76,3 +80,26 @@ class TestUpgradeTo1001(unittest.TestCase):
         )
         self.assertEqual(self.record("nightly", "notify").value, ["ops@example.org"])
         self.assertEqual(read_job("nightly").ping_url, "https://hc-ping.com/x")
+
+
+class TestUpgradeTo1004(unittest.TestCase):
+    layer = INTEGRATION_TESTING
+
+    def setUp(self):
+        self.portal = self.layer["portal"]
+        self.setup = self.portal.portal_setup
+        self.registry = getUtility(IRegistry)
+        setRoles(self.portal, TEST_USER_ID, ["Manager"])
+
+    def test_upgrade_adds_the_ping_setting_switched_off(self):
+        del self.registry.records[ALLOW_PRIVATE]
+        self.setup.setLastVersionForProfile(PROFILE, "1001")
+        self.setup.upgradeProfile(PROFILE)
+        self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1004",))
+        self.assertIs(self.registry[ALLOW_PRIVATE], False)
+
+    def test_upgrade_keeps_a_setting_a_manager_switched_on(self):
+        self.registry[ALLOW_PRIVATE] = True
+        self.setup.setLastVersionForProfile(PROFILE, "1001")
+        self.setup.upgradeProfile(PROFILE)
+        self.assertIs(self.registry[ALLOW_PRIVATE], True)
