@@ -91,12 +91,14 @@ def _managers(site, addresses):
     users = getToolByName(site, "acl_users")
     managers = []
     for address in addresses:
-        for info in users.searchUsers(email=address):
-            user = users.getUserById(info["userid"])
-            email = (user.getProperty("email", "") or "") if user is not None else ""
-            if email.lower() == address.lower() and user.has_permission(
-                ManageJobs, site
-            ):
+        found = {
+            info["userid"]
+            for info in users.searchUsers(email=address)
+            if (info.get("email") or "").lower() == address.lower()
+        }
+        for user_id in sorted(found):
+            user = users.getUserById(user_id)
+            if user is not None and user.has_permission(ManageJobs, site):
                 managers.append(address)
                 break
     return managers
