@@ -344,6 +344,17 @@ class TestPings(PingTestCase):
         transaction.commit()
         self.assertEqual(self.pinged(), ["/ping/abc"])
 
+    def test_an_abandoned_run_pings_fail(self):
+        self.add("crashy", ping_url=self.url, max_runtime=60)
+        api.tick(T0)
+        expires = T0 + timedelta(seconds=60)
+        lease = {"slot": T0, "started": T0, "client": "dead:1", "expires": expires}
+        self.crontab.state("crashy").lease = lease
+        self.crontab.running["crashy"] = expires
+        transaction.commit()
+        api.tick(T0 + minutes(2))
+        self.assertEqual(self.pinged()[0], "/ping/abc/fail")
+
     def test_redirects_are_not_followed(self):
         self.add("nightly", ping_url=f"http://127.0.0.1:{PING_PORT}/moved")
         api.tick(T0)
