@@ -14,6 +14,7 @@ from collective.crontab.schedule import validate_timezone
 from dataclasses import dataclass
 from dataclasses import field
 from plone.registry.interfaces import IRegistry
+from urllib.parse import urlsplit
 from zope.component import getUtility
 from zope.component import queryUtility
 from zope.schema import getFieldsInOrder
@@ -189,8 +190,8 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
             value = [address.strip() for address in value]
         if name == "ping_url" and isinstance(value, str):
             value = value.strip()
-            if value and not PING_URL.match(value):
-                errors[name] = f"{value!r} must be an http:// or https:// URL"
+            if value and not _is_ping_url(value):
+                errors[name] = f"{value[:200]!r} must be an http:// or https:// URL"
                 continue
         try:
             schema_field.bind(None).validate(value)
@@ -215,6 +216,17 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
     if errors:
         raise JobError(job_id, errors)
     return cleaned
+
+
+def _is_ping_url(value):
+    if not PING_URL.match(value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises for a port out of range
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 def _check_arguments(value):

@@ -196,8 +196,14 @@ class TestNotificationFields(TickTestCase):
             "http:// or https:// URL",
         )
 
-    def test_ping_url_other_schemes_are_rejected(self):
-        for url in ("file:///etc/passwd", "javascript:alert(1)", "gopher://x/"):
+    def test_ping_url_other_schemes_and_bad_urls_are_rejected(self):
+        for url in (
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "gopher://x/",
+            "http://example.org:99999/",
+            "http://[::1/",
+        ):
             with self.subTest(url=url), self.assertRaises(JobError) as caught:
                 self.add("nightly", ping_url=url)
             self.assertIn("must be an http:// or https:// URL", str(caught.exception))
