@@ -20,6 +20,7 @@ from collective.crontab import logger
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import read_job
 from collective.crontab.permissions import ManageJobs
+from collective.crontab.status import Status
 from email.message import EmailMessage
 from email.utils import formataddr
 from plone.registry.interfaces import IRegistry
@@ -44,13 +45,12 @@ PING_DEADLINE = 10
 PING_QUEUE = 100
 #: Registry record: may pings go to loopback, private, link-local addresses?
 ALLOW_PRIVATE = "collective.crontab.allow_private_ping_targets"
-FAILED = ("failure", "abandoned")
 PING_SUFFIX = {
     "start": "/start",
-    "success": "",
-    "warning": "",
-    "failure": "/fail",
-    "abandoned": "/fail",
+    Status.SUCCESS: "",
+    Status.WARNING: "",
+    Status.FAILURE: "/fail",
+    Status.ABANDONED: "/fail",
 }
 
 
@@ -59,15 +59,16 @@ def run_recorded(job_id, state):
     failure streak and, at its start or end, mail the job's ``notify`` list
     once that transaction is committed."""
     run = state.runs[state.runs.minKey()]
-    if run.status in ("missed", "skipped"):
+    status = Status(run.status)
+    if not status.ran:
         return
     registry = getUtility(IRegistry)
     ping_url = registry.get(f"{JOBS_PREFIX}/{job_id}.ping_url")
     if ping_url:
         transaction.get().addAfterCommitHook(
-            _ping_committed, args=(job_id, ping_url, run.status, _allow_private())
+            _ping_committed, args=(job_id, ping_url, status, _allow_private())
         )
-    failed = run.status in FAILED
+    failed = status.failed
     if failed == state.failing:
         return
     state.failing = failed

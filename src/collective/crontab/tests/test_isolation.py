@@ -4,12 +4,12 @@ A schedule that cannot be computed is simulated by making
 ``Schedule.next_after`` raise for one job's expression (or zone)."""
 
 from collective.crontab import api
+from collective.crontab import engine
 from collective.crontab import health
-from collective.crontab import tick as engine
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.health import check
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import Schedule
-from collective.crontab.schedule import ScheduleError
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
