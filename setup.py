@@ -40,13 +40,14 @@ setup(
         "plone.app.registry",
         "plone.restapi",
         "z3c.form",
-        "croniter>=6",
         "cron-descriptor",
     ],
     extras_require={
         "test": [
             "plone.app.testing",
             "plone.app.contenttypes",
+            "cronsim",
+            "croniter",  # the benchmark's naive tick
             "hypothesis",
             "playwright",
             "ZEO",

@@ -45,14 +45,16 @@ class TestUpgradeTo1001(unittest.TestCase):
     def record(self, job_id, name):
         return self.registry.records.get(f"{JOBS_PREFIX}/{job_id}.{name}")
 
-    def test_the_profile_is_at_1004_and_1000_needs_the_upgrades(self):
-        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1004")
+    def test_the_profile_is_at_1005_and_1000_needs_the_upgrades(self):
+        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1005")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
             [step["title"] for step in steps],
             [
                 "Add notify, notify_recovery and ping_url to every cron job",
+                "Log the cron jobs whose schedule changes meaning (Debian cron)",
                 "Add the setting that allows pings to private addresses",
+                "Change logs and origins of shipped cron jobs",
             ],
         )
 
@@ -64,8 +66,8 @@ class TestUpgradeTo1001(unittest.TestCase):
         )
 
     def test_upgrade_adds_the_records_and_keeps_the_values(self):
-        self.setup.upgradeProfile(PROFILE)
-        self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1004",))
+        self.setup.upgradeProfile(PROFILE, dest="1001")
+        self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1001",))
         for job_id in ("nightly", "hourly"):
             self.assertEqual(self.record(job_id, "notify").value, [])
             self.assertIs(self.record(job_id, "notify_recovery").value, False)
@@ -93,13 +95,13 @@ class TestUpgradeTo1004(unittest.TestCase):
 
     def test_upgrade_adds_the_ping_setting_switched_off(self):
         del self.registry.records[ALLOW_PRIVATE]
-        self.setup.setLastVersionForProfile(PROFILE, "1001")
-        self.setup.upgradeProfile(PROFILE)
+        self.setup.setLastVersionForProfile(PROFILE, "1002")
+        self.setup.upgradeProfile(PROFILE, dest="1004")
         self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1004",))
         self.assertIs(self.registry[ALLOW_PRIVATE], False)
 
     def test_upgrade_keeps_a_setting_a_manager_switched_on(self):
         self.registry[ALLOW_PRIVATE] = True
-        self.setup.setLastVersionForProfile(PROFILE, "1001")
-        self.setup.upgradeProfile(PROFILE)
+        self.setup.setLastVersionForProfile(PROFILE, "1002")
+        self.setup.upgradeProfile(PROFILE, dest="1004")
         self.assertIs(self.registry[ALLOW_PRIVATE], True)
