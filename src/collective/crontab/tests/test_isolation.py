@@ -190,6 +190,25 @@ class TestSiteZoneChange(IsolationTestCase):
         self.assertNotIn("error", api.get_job("bad"))
 
 
+class TestReviewReproduction(TickTestCase):
+    """F4 as the review found it: ``* 2 * 3 0#2`` saved in a UTC site, whose
+    zone then becomes America/New_York (every match in a DST gap)."""
+
+    def test_the_gap_schedule_is_invalid_and_nothing_else_stops(self):
+        self.add("gap", schedule="* 2 * 3 0#2")
+        self.add("good")
+        api.tick(T0)
+        getUtility(IRegistry)["plone.portal_timezone"] = "America/New_York"
+        transaction.commit()
+        with self.assertLogs("collective.crontab", "ERROR"):
+            summary = api.tick(T0 + minutes(1))
+        self.assertEqual(self.ran("good"), ["ran"])
+        self.assertIn("has no run time in America/New_York", summary["invalid"]["gap"])
+        self.assertIn("gap", check(self.portal, T0 + minutes(1))["invalid"])
+        self.assertIn("has no run time", api.get_job("gap")["error"])
+        self.assertNotIn("error", api.get_job("good"))
+
+
 class TestCachedHealth(IsolationTestCase):
     def test_anonymous_answers_are_reused_for_a_few_seconds(self):
         clock = mock.Mock(return_value=1000.0)
