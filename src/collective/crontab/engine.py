@@ -17,7 +17,9 @@ from collective.crontab import RunResult
 from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import NestedTick
 from collective.crontab.exceptions import NotInstalled
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronRunner
+from collective.crontab.jobs import job_problem
 from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import site_timezone
 from collective.crontab.schedule import MAX_COUNT
@@ -34,6 +36,7 @@ from datetime import UTC
 from heapq import heappop
 from heapq import heappush
 from io import BytesIO
+from transaction.interfaces import TransientError
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 from ZODB.POSException import ConflictError
@@ -108,6 +111,14 @@ class _JobsCache:
         self._waiting = [(_UNSEEN, job.id) for job in self.jobs if job.enabled]
         self._lock = threading.Lock()
 
+    def broken(self, job_id, message):
+        """Set job ``job_id`` aside as invalid: no tick of this cache runs it
+        again (a change to any job or to the site's zone makes a new one)."""
+        self.invalid[job_id] = message
+        job = self.by_id.pop(job_id, None)
+        if job is not None:
+            self.jobs.remove(job)
+
     def due(self, now):
         """Take the enabled jobs that may be due at ``now`` off the heap,
         earliest first; give them back with ``requeue``."""
@@ -141,7 +152,7 @@ class Summary:
         self.data = {
             "now": now.isoformat(),
             "client": CLIENT,
-            "jobs": len(cache.jobs) + len(cache.invalid),
+            "jobs": len(cache.by_id) + len(cache.invalid),
             "ran": [],
             Status.SKIPPED: [],
             Status.MISSED: [],
@@ -172,17 +183,52 @@ def tick(site, now=None):
     summary = Summary(now, cache)
     for job_id, expires in list(crontab.running.items()):
         if expires is not None and expires <= now:
-            _abandon(crontab, cache, job_id, now, summary)
+            with _isolated(cache, job_id, summary):
+                _abandon(crontab, cache, job_id, now, summary)
     for job_id in list(crontab.queue.keys()):
-        _run_queued(site, crontab, cache, job_id, now, summary)
+        with _isolated(cache, job_id, summary):
+            _run_queued(site, crontab, cache, job_id, now, summary)
     due = cache.due(now)
     try:
         for job in due:
-            _tick_job(site, crontab, cache, job, now, summary)
+            with _isolated(cache, job.id, summary):
+                _tick_job(site, crontab, cache, job, now, summary)
     finally:
-        cache.requeue(due)
+        cache.requeue([job for job in due if job.id in cache.by_id])
     _beat(crontab, now)
     return summary.data
+
+
+@contextmanager
+def _isolated(cache, job_id, summary):
+    """One job's trouble stays its own: an error while handling it is
+    logged and the tick goes on. A job that cannot be handled (a schedule
+    that cannot be computed, any error but a conflict) is set aside as
+    invalid until it or the site's zone changes."""
+    try:
+        yield
+    except Exception as error:
+        transaction.abort()
+        message = job_problem(job_id, error)
+        if isinstance(error, TransientError):
+            logger.warning("%s; it is tried again at the next tick", message)
+            return
+        log = logger.error if isinstance(error, ScheduleError) else logger.exception
+        log("%s; it will not run until it is fixed", message)
+        cache.broken(job_id, message)
+        summary.data["invalid"][job_id] = message
+
+
+def invalid_jobs(site):
+    """Jobs the ticks of this process found invalid, id -> message (the
+    health check and the panel show them without computing them again)."""
+    cache = _caches.get(site._p_jar.db(), {}).get(site.getPhysicalPath())
+    crontab = get_crontab(site)
+    if cache is None or crontab is None:
+        return {}
+    if cache.key != (crontab.version(), site_timezone()):
+        return {}
+    return dict(cache.invalid)
 
 
 def running_slot():
@@ -418,7 +464,6 @@ def _attempt(site, job, slot):
         message = (
             f"{message}\n" if message else ""
         ) + f"ran {_span(duration)}, limit {_span(job.max_runtime)}"
-    notifications.ping(job, status)
     return status, message, trace, started, finished
 
 

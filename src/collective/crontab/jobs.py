@@ -15,9 +15,13 @@ from collective.crontab.schedule import validate_timezone
 from dataclasses import dataclass
 from dataclasses import field
 from plone.registry.interfaces import IRegistry
+from urllib.parse import urlsplit
 from zope.component import getUtility
 from zope.component import queryUtility
 from zope.schema import getFieldsInOrder
+from zope.schema.interfaces import OutOfBounds
+from zope.schema.interfaces import TooBig
+from zope.schema.interfaces import TooLong
 from zope.schema.interfaces import ValidationError
 
 import re
@@ -25,7 +29,12 @@ import re
 
 JOB_ID = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,63}$")
 FIELDS = tuple(name for name, _field in getFieldsInOrder(ICronJob))
-MAX_ARGUMENT_LENGTH = 10000
+#: Size limits: every change to a job rewrites all of its records.
+MAX_ARGUMENTS = 50
+MAX_ARGUMENT_NAME = 100
+MAX_ARGUMENT_VALUE = 4000
+MAX_ARGUMENTS_BYTES = 32 * 1024
+MAX_NOTIFY = 20
 EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+$")
 PING_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 
@@ -74,6 +83,15 @@ class Job:
             except ScheduleError as error:
                 errors[name] = str(error)
         raise JobError(self.id, errors or {"schedule": failure})
+
+
+def job_problem(job_id, error):
+    """What ``error``, raised while handling job ``job_id``, says is wrong."""
+    if isinstance(error, JobError):
+        return str(error)
+    if isinstance(error, ScheduleError):
+        return str(JobError(job_id, {"schedule": str(error)}))
+    return f"Cron job '{job_id}': {type(error).__name__}: {error}"
 
 
 def _registry():
@@ -161,8 +179,8 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
             value = [address.strip() for address in value]
         if name == "ping_url" and isinstance(value, str):
             value = value.strip()
-            if value and not PING_URL.match(value):
-                errors[name] = f"{value!r} must be an http:// or https:// URL"
+            if value and not _is_ping_url(value):
+                errors[name] = f"{value[:200]!r} must be an http:// or https:// URL"
                 continue
         try:
             schema_field.bind(None).validate(value)
@@ -191,20 +209,47 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
     return cleaned
 
 
+def _is_ping_url(value):
+    if not PING_URL.match(value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises for a port out of range
+    except ValueError:
+        return False
+    return bool(parts.hostname)
+
+
 def _check_arguments(value):
     if not isinstance(value, dict):
         return f"must be a mapping of text to text, not {type(value).__name__}"
+    if len(value) > MAX_ARGUMENTS:
+        return f"has {len(value)} entries, at most {MAX_ARGUMENTS} are allowed"
+    size = 0
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str):
             return f"'{key}' must map text to text (got {type(item).__name__})"
-        if len(key) > 200 or len(item) > MAX_ARGUMENT_LENGTH:
-            return f"'{key[:50]}' is too long"
+        if len(key) > MAX_ARGUMENT_NAME:
+            return (
+                f"the name '{key[:50]}...' is too long ({len(key)} characters, "
+                f"at most {MAX_ARGUMENT_NAME})"
+            )
+        if len(item) > MAX_ARGUMENT_VALUE:
+            return (
+                f"'{key}' is too long ({len(item)} characters, "
+                f"at most {MAX_ARGUMENT_VALUE})"
+            )
+        size += len(key.encode()) + len(item.encode())
+    if size > MAX_ARGUMENTS_BYTES:
+        return f"are {size} bytes in all, at most {MAX_ARGUMENTS_BYTES} are allowed"
     return None
 
 
 def _check_notify(value):
     if not isinstance(value, (list, tuple)):
         return f"must be a list of e-mail addresses, not {type(value).__name__}"
+    if len(value) > MAX_NOTIFY:
+        return f"has {len(value)} addresses, at most {MAX_NOTIFY} are allowed"
     for address in value:
         if not isinstance(address, str) or not EMAIL.match(address.strip()):
             return f"{address!r} is not an e-mail address"
@@ -212,6 +257,11 @@ def _check_notify(value):
 
 
 def _describe(error, value):
+    if isinstance(error, TooLong):
+        return f"is too long ({len(value)} characters, at most {error.bound})"
+    if isinstance(error, OutOfBounds):
+        relation = "more" if isinstance(error, TooBig) else "less"
+        return f"{value!r} is {relation} than the limit {error.bound}"
     doc = error.doc() if hasattr(error, "doc") else str(error)
     return f"{value!r}: {doc}"
 
