@@ -44,8 +44,10 @@ import transaction
 CLIENT = os.environ.get("CRONTAB_CLIENT", f"{socket.gethostname()}:{os.getpid()}")
 #: Attempts at a transaction that meets ConflictErrors.
 CONFLICT_RETRIES = 3
-#: Attempts at recording a run: a run that happened must not go unlogged.
+#: Attempts at recording a run in one tick; then the next tick tries again.
 RECORD_RETRIES = 10
+#: Seconds: the n-th attempt at a record pauses up to n times this.
+RECORD_PAUSE = 0.05
 #: The engine's clock for the start and end of runs (tests replace it).
 clock = utcnow
 _running = threading.local()
@@ -53,6 +55,7 @@ _running = threading.local()
 _UNSEEN = datetime.min.replace(tzinfo=UTC)
 _caches = WeakKeyDictionary()  # ZODB DB -> {site path: _JobsCache}
 _last_ticks = WeakKeyDictionary()  # ZODB DB -> {crontab oid: (now, client)}
+_unrecorded = WeakKeyDictionary()  # ZODB DB -> {crontab oid: [_Record]}
 
 
 def last_tick(crontab):
@@ -156,6 +159,7 @@ def tick(site, now=None):
         raise NotInstalled(f"collective.crontab is not installed in {site.getId()}")
     cache = _jobs_cache(site, crontab)
     summary = Summary(now, cache)
+    _record_unrecorded(crontab)
     for job_id, expires in list(crontab.running.items()):
         if expires is not None and expires <= now:
             _abandon(crontab, cache, job_id, now, summary)
@@ -344,12 +348,12 @@ def _attempt(site, job, slot):
             trace = ""
             break
         except ConflictError:
-            transaction.abort()
+            _abort()
             status = "failure"
             message = f"Gave up after {attempt} conflicting attempts"
             trace = traceback.format_exc()
         except Exception as error:
-            transaction.abort()
+            _abort()
             status, trace = "failure", traceback.format_exc()
             message = f"{type(error).__name__}: {error}"
             logger.warning("Cron job '%s' failed: %s", job.id, message)
@@ -386,14 +390,72 @@ def _span(seconds):
 
 def _record(crontab, job, slot, outcome, summary, lease=None):
     """Log the run; with ``lease``, release it if it is still this run's
-    (a run that outlived its lease must not release the next run's)."""
-    status, message, trace, started, finished = outcome
+    (a run that outlived its lease must not release the next run's).
 
-    def record():
-        state = crontab.state(job.id, create=True)
+    A run that happened is never lost: any error is retried in a fresh
+    transaction, and a record that still cannot be written is kept in
+    memory and written by the next tick of this process."""
+    status, message, _trace, _started, _finished = outcome
+    record = _Record(job.id, job.history, slot, outcome, lease)
+    if not record.write(crontab):
+        _unrecorded_runs(crontab).append(record)
+        logger.error(
+            "Cron job '%s': the run of %s (%s) could not be recorded yet; "
+            "it is kept in memory and written at the next tick of this process",
+            job.id,
+            slot.isoformat(),
+            status,
+        )
+    summary.add("ran", job.id, slot, status=status, message=message[:200])
+
+
+class _Record:
+    """A finished run on its way into the log."""
+
+    def __init__(self, job_id, limit, slot, outcome, lease):
+        self.job_id, self.limit, self.slot, self.lease = job_id, limit, slot, lease
+        self.outcome = outcome
+
+    def write(self, crontab, attempts=RECORD_RETRIES):
+        """Commit the record, retrying whatever the storage raises. True
+        once it is in the log (also if a commit that raised went through)."""
+        for attempt in range(attempts):
+            try:
+                _abort()
+                self.change(crontab)
+                transaction.commit()
+                return True
+            except Exception as error:
+                _abort()
+                if not isinstance(error, ConflictError):
+                    logger.warning(
+                        "Cron job '%s': recording the run of %s: %s: %s (attempt %d)",
+                        self.job_id,
+                        self.slot.isoformat(),
+                        type(error).__name__,
+                        error,
+                        attempt + 1,
+                    )
+                pause = random.uniform(0, RECORD_PAUSE * (attempt + 1))  # noqa: S311
+                time.sleep(pause)
+        return False
+
+    def change(self, crontab):
+        """Write the run into the job's own state, and nothing else."""
+        status, message, trace, started, finished = self.outcome
+        state = crontab.state(self.job_id, create=True)
+        if state.find(self.slot, started, CLIENT, status) is not None:
+            return  # an earlier commit raised, but it was stored
+        lease = self.lease
+        if lease is not None:
+            taken_for_dead = state.find(
+                lease["slot"], lease["started"], lease["client"], "abandoned"
+            )
+            if taken_for_dead is not None:
+                state.discard(taken_for_dead)
         state.append(
-            job.history,
-            slot=slot,
+            self.limit,
+            slot=self.slot,
             started=started,
             finished=finished,
             duration=(finished - started).total_seconds(),
@@ -402,26 +464,50 @@ def _record(crontab, job, slot, outcome, summary, lease=None):
             traceback=trace,
             client=CLIENT,
         )
-        notifications.run_recorded(job.id, state)
+        notifications.run_recorded(self.job_id, state)
         if lease is not None and state.lease == lease:
             state.lease = None
-            if crontab.running.get(job.id) == lease["expires"]:
-                crontab.running[job.id] = None
-        return True
 
-    if _write(record, attempts=RECORD_RETRIES) is None:
-        logger.error(
-            "Cron job '%s': the run of %s (%s) could not be recorded after %d "
-            "conflicting attempts; its lease will expire as abandoned",
-            job.id,
-            slot.isoformat(),
-            status,
-            RECORD_RETRIES,
+
+def _unrecorded_runs(crontab):
+    """This process's runs of ``crontab`` that wait to be recorded."""
+    per_db = _unrecorded.setdefault(crontab._p_jar.db(), {})
+    return per_db.setdefault(crontab._p_oid, [])
+
+
+def _record_unrecorded(crontab):
+    """Write the runs that earlier ticks of this process could not record."""
+    waiting = _unrecorded_runs(crontab)
+    while waiting:
+        try:
+            record = waiting.pop(0)
+        except IndexError:  # another lane took it
+            return
+        if not record.write(crontab, attempts=CONFLICT_RETRIES):
+            waiting.append(record)
+            return
+        logger.info(
+            "Cron job '%s': the run of %s is recorded now",
+            record.job_id,
+            record.slot.isoformat(),
         )
-    summary.add("ran", job.id, slot, status=status, message=message[:200])
+
+
+def _abort():
+    """Abort the transaction. An abort that raises (RelStorage polls the
+    database when a transaction ends) is logged: it leaves a fresh
+    transaction all the same, and the next one polls again."""
+    try:
+        transaction.abort()
+    except Exception as error:
+        logger.warning(
+            "Aborting a transaction failed: %s: %s", type(error).__name__, error
+        )
 
 
 def _abandon(crontab, cache, job_id, now, summary):
+    """The lease noted in ``running`` for ``job_id`` expired: record its run
+    as abandoned if it is still held, then forget the note."""
     job = cache.by_id.get(job_id)
     limit = job.history if job is not None else 100
 
@@ -430,10 +516,11 @@ def _abandon(crontab, cache, job_id, now, summary):
         expires = crontab.running.get(job_id)
         if expires is None or expires > now:
             return False
-        if state is not None and state.lease is not None:
-            _abandon_lease(crontab, job_id, state, limit)
-        else:
-            crontab.running[job_id] = None
+        lease = state.lease if state is not None else None
+        if lease is None or lease["expires"] > now:
+            crontab.running[job_id] = lease and lease["expires"]
+            return False
+        _abandon_lease(crontab, job_id, state, limit)
         return True
 
     if _write(abandon):

@@ -1,12 +1,15 @@
 """The clock without Zope running: the <clock-server> section, the beat
-(wall-clock alignment, skipping instead of overlapping) and when it starts."""
+(wall-clock alignment, a lane per call, skipping when all are busy) and
+when it starts."""
 
 from collective.crontab import clock
 from io import StringIO
 from Zope2.Startup.options import ZopeWSGIOptions
 
 import base64
+import dataclasses
 import logging
+import threading
 import unittest
 import ZConfig
 
@@ -107,6 +110,19 @@ class ClockServerSectionTests(unittest.TestCase):
             "period",
         )
 
+    def test_three_workers_by_default(self):
+        sections = parse(section("method /Plone/@@crontab-tick"))
+        self.assertEqual(sections["tick"].workers, 3)
+        sections = parse(section("method /Plone/@@crontab-tick", "workers 1"))
+        self.assertEqual(sections["tick"].workers, 1)
+
+    def test_workers_below_one_are_refused(self):
+        for value in ("0", "-2", "many", "1.5"):
+            self.assertRefused(
+                section("method /Plone/@@crontab-tick", f"workers {value}"),
+                "workers",
+            )
+
     def test_password_without_user_is_refused(self):
         self.assertRefused(
             section("method /Plone/@@crontab-tick", "password x"),
@@ -122,17 +138,23 @@ class FakeTime:
         return self.now
 
 
-class SlowClock(clock.Clock):
-    """A clock whose ticks take ``duration`` seconds of the fake time."""
+class FakeCalls(clock.ClockThread):
+    """A clock whose calls are fake threads, running until ``end``."""
 
-    def __init__(self, config, time, duration):
+    def __init__(self, config, time):
         super().__init__(config, clock=time)
-        self.duration = duration
-        self.ticks = []
+        self.started = []
 
-    def tick(self):
-        self.ticks.append(self.clock())
-        self.clock.now += self.duration
+    def start_call(self, lane):
+        self.started.append((self.clock(), lane))
+        return FakeCall()
+
+
+class FakeCall:
+    running = True
+
+    def is_alive(self):
+        return self.running
 
 
 CONFIG = clock.ClockServer(name="tick", method="/Plone/@@crontab-tick", period=60)
@@ -146,28 +168,85 @@ class BeatTests(unittest.TestCase):
 
     def test_first_wait_is_until_the_next_multiple(self):
         time = FakeTime(1000.5)
-        self.assertEqual(clock.Clock(CONFIG, clock=time).wait(), 19.5)
+        self.assertEqual(clock.ClockThread(CONFIG, clock=time).wait(), 19.5)
 
-    def test_quick_tick_plans_the_next_period(self):
+    def test_a_beat_starts_a_call_and_plans_the_next_period(self):
         time = FakeTime(1000.5)
-        beat = SlowClock(CONFIG, time, duration=2)
+        beat = FakeCalls(CONFIG, time)
         time.now += beat.wait()
         self.assertEqual(beat.beat(), 0)
-        self.assertEqual(beat.ticks, [1020])
+        self.assertEqual(beat.started, [(1020, 0)])
         self.assertEqual(beat.due, 1080)
+        time.now += 2
         self.assertEqual(beat.wait(), 58)
 
-    def test_slow_tick_skips_the_beats_it_overran(self):
-        time = FakeTime(1000.5)
-        beat = SlowClock(CONFIG, time, duration=130)
+    def test_beats_during_a_long_call_start_calls_in_other_lanes(self):
+        time = FakeTime(1020)
+        beat = FakeCalls(CONFIG, time)
+        lanes = []
+        for _beat in range(3):
+            time.now += beat.wait()
+            lanes.append(beat.beat())
+        self.assertEqual(lanes, [0, 1, 2])
+        self.assertEqual([at for at, _lane in beat.started], [1080, 1140, 1200])
+
+    def test_beat_skipped_while_every_lane_is_busy(self):
+        time = FakeTime(1020)
+        beat = FakeCalls(dataclasses.replace(CONFIG, workers=2), time)
+        for _beat in range(2):
+            time.now += beat.wait()
+            beat.beat()
         time.now += beat.wait()
         with self.assertLogs("collective.crontab.clock", logging.WARNING) as logs:
-            self.assertEqual(beat.beat(), 2)
-        self.assertIn("2 tick(s) skipped", logs.output[0])
-        # The next tick waits for the next beat after the slow one ended:
-        # no overlap, no burst of late ticks.
-        self.assertEqual(beat.due, 1200)
-        self.assertEqual(beat.wait(), 1200 - 1150)
+            self.assertIsNone(beat.beat())
+        self.assertIn("all 2 workers are still busy", logs.output[0])
+        self.assertEqual(beat.due, 1260)  # skipped, not run late
+        beat.lanes[1].running = False  # the second call ends
+        time.now += beat.wait()
+        self.assertEqual(beat.beat(), 1)
+        self.assertEqual(len(beat.started), 3)
+
+    def test_one_worker_skips_the_beats_a_call_overran(self):
+        time = FakeTime(1020)
+        beat = FakeCalls(dataclasses.replace(CONFIG, workers=1), time)
+        time.now += beat.wait()
+        beat.beat()
+        time.now += beat.wait()
+        with self.assertLogs("collective.crontab.clock", logging.WARNING):
+            self.assertIsNone(beat.beat())
+        self.assertEqual(len(beat.started), 1)
+
+
+class LaneThreadTests(unittest.TestCase):
+    """Real call threads: overlapping calls run at once, and stopping
+    waits for all of them."""
+
+    def test_overlapping_calls_run_in_threads_and_stop_waits_for_them(self):
+        release = threading.Event()
+        running = []
+
+        class Blocking(clock.ClockThread):
+            def call_method(self):
+                running.append(threading.current_thread().name)
+                release.wait(10)
+                running.remove(threading.current_thread().name)
+
+        beat = Blocking(dataclasses.replace(CONFIG, workers=2), clock=FakeTime(0))
+        self.assertEqual([beat.beat(), beat.beat(), beat.beat()], [0, 1, None])
+        for _attempt in range(100):
+            if len(running) == 2:
+                break
+            threading.Event().wait(0.05)
+        self.assertEqual(
+            sorted(running),
+            ["clock-server tick worker 1", "clock-server tick worker 2"],
+        )
+        beat.start()
+        clock._clocks.append(beat)
+        threading.Timer(0.3, release.set).start()
+        clock.stop_clocks(grace=10)
+        self.assertEqual(running, [])
+        self.assertEqual(beat.calls(), [])
 
 
 class EnvironTests(unittest.TestCase):
@@ -175,7 +254,7 @@ class EnvironTests(unittest.TestCase):
         config = clock.ClockServer(
             name="t", method="/Plone/@@crontab-tick?x=1", host="www.example.org:8080"
         )
-        environ = clock.Clock(config).environ()
+        environ = clock.ClockThread(config).environ()
         self.assertEqual(environ["REQUEST_METHOD"], "GET")
         self.assertEqual(environ["PATH_INFO"], "/Plone/@@crontab-tick")
         self.assertEqual(environ["QUERY_STRING"], "x=1")
@@ -185,7 +264,7 @@ class EnvironTests(unittest.TestCase):
 
     def test_user_and_password_make_basic_auth(self):
         config = clock.ClockServer(name="t", method="/p", user="cron", password="s:e")
-        environ = clock.Clock(config).environ()
+        environ = clock.ClockThread(config).environ()
         scheme, token = environ["HTTP_AUTHORIZATION"].split()
         self.assertEqual(scheme, "Basic")
         self.assertEqual(base64.b64decode(token), b"cron:s:e")
@@ -193,7 +272,7 @@ class EnvironTests(unittest.TestCase):
 
     def test_user_without_password_logs_in_in_process(self):
         config = clock.ClockServer(name="t", method="/p", user="crontab-clock")
-        environ = clock.Clock(config).environ()
+        environ = clock.ClockThread(config).environ()
         self.assertEqual(environ[clock.USER_KEY], "crontab-clock")
         self.assertNotIn("HTTP_AUTHORIZATION", environ)
 
@@ -202,7 +281,7 @@ class EnvironTests(unittest.TestCase):
             name="t", method="/Plone/@@crontab-tick", user="cron"
         )
         self.assertEqual(
-            clock.Clock(config).describe(),
+            clock.ClockThread(config).describe(),
             'Clock server for "/Plone/@@crontab-tick" started (user: cron, period: 60)',
         )
 

@@ -37,7 +37,7 @@ class ClockPublishTests(unittest.TestCase):
             password=password,
             host="nohost",
         )
-        return clock.Clock(config)
+        return clock.ClockThread(config)
 
     def publish(self, method=TICK, user=None, password=None):
         environ = self.clock(method, user, password).environ()
@@ -108,7 +108,7 @@ class ClockPublishTests(unittest.TestCase):
 
     def test_refused_tick_is_one_error_line(self):
         with self.assertLogs("collective.crontab.clock", logging.DEBUG) as logs:
-            status = self.clock(user="nobody").tick()
+            status = self.clock(user="nobody").call_method()
         self.assertEqual(status, "302 Found")
         self.assertEqual(
             logs.output,
@@ -122,7 +122,7 @@ class ClockPublishTests(unittest.TestCase):
         with self.assertLogs("collective.crontab.clock", logging.ERROR) as logs:
             status = self.clock(
                 method="/plone/@@no-such-view", user=SITE_OWNER_NAME
-            ).tick()
+            ).call_method()
         self.assertEqual(status, "404 Not Found")
         self.assertEqual(len(logs.output), 1)
         self.assertIn("404 Not Found", logs.output[0])
