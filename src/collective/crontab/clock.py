@@ -7,7 +7,10 @@ Every ``period`` seconds, aligned to the wall clock, it publishes a GET to
 authentication, transaction and ConflictError retries as for HTTP. Each call
 runs in a thread of its own (a lane, with its own ZODB connection), so a
 call that is still running does not hold the next beats; ``workers`` bounds
-the calls at once, and a beat that finds every lane busy is skipped.
+the calls at once, and a beat that finds every lane busy is skipped. A beat
+whose calls all still run after HAND_OVER seconds (a long job came first)
+starts one more, which runs the other jobs due (the running one's lease
+is held).
 
 The clock only starts in a process that serves HTTP (``runwsgi``, or
 ``bin/instance`` of plone.recipe.zope2instance), not in ``zconsole run``
@@ -52,6 +55,9 @@ REFUSAL_KEY = "collective.crontab.clock.refusal"
 #: Seconds a stopping process waits for a tick in progress to finish.
 STOP_GRACE = 20
 USER_AGENT = "Zope Clock Server Client (collective.crontab)"
+#: Seconds after which the calls of a beat that all still run (a long job
+#: came first) hand the rest of the beat to one more call in a free lane.
+HAND_OVER = 5
 
 _clocks = []
 
@@ -206,6 +212,8 @@ class ClockThread(threading.Thread):
         self.stopping = threading.Event()
         self.due = None
         self.lanes = [None] * config.workers  # the call thread of each lane
+        self.beat_calls = []  # the calls started for the latest beat
+        self.hand_over_at = None
 
     def describe(self):
         user = self.config.user or "Anonymous"
@@ -217,21 +225,53 @@ class ClockThread(threading.Thread):
     def run(self):
         logger.info(self.describe())
         while not self.stopping.wait(self.wait()):
-            self.beat()
+            if self.clock() >= self.due:
+                self.beat()
+            else:
+                self.hand_over()
         logger.info('Clock server for "%s" stopped', self.config.method)
 
     def wait(self):
-        """Seconds until the next beat."""
+        """Seconds until the next beat, or until the calls of this beat
+        have run HAND_OVER seconds."""
         now = self.clock()
         if self.due is None:
             self.due = next_beat(now, self.config.period)
-        return max(0, self.due - now)
+        until = self.due
+        if self.hand_over_at is not None:
+            until = min(until, self.hand_over_at)
+        return max(0, until - now)
 
     def beat(self):
         """Start a call of ``method`` in a free lane: a call still running
         from an earlier beat (a long job) holds its lane, not the clock.
         When every lane is busy the beat is skipped (and logged), never
         run late. Returns the lane started, or None."""
+        self.beat_calls = []
+        lane = self.start_in_free_lane()
+        if lane is None:
+            logger.warning(
+                'Clock "%s": all %d workers are still busy with earlier '
+                "calls: beat skipped",
+                self.config.method,
+                self.config.workers,
+            )
+        due = self.due if self.due is not None else self.clock()
+        self.due = max(
+            due + self.config.period, next_beat(self.clock(), self.config.period)
+        )
+        return lane
+
+    def hand_over(self):
+        """Every call of this beat still runs HAND_OVER seconds on (a long
+        job): one more call, in a free lane, runs the other jobs due now
+        (it skips those whose lease is held). Returns the lane, or None."""
+        self.hand_over_at = None
+        if not self.beat_calls or not all(call.is_alive() for call in self.beat_calls):
+            return None
+        return self.start_in_free_lane()
+
+    def start_in_free_lane(self):
         lane = next(
             (
                 number
@@ -240,19 +280,10 @@ class ClockThread(threading.Thread):
             ),
             None,
         )
-        if lane is None:
-            logger.warning(
-                'Clock "%s": all %d workers are still busy with earlier '
-                "calls: beat skipped",
-                self.config.method,
-                self.config.workers,
-            )
-        else:
-            self.lanes[lane] = self.start_call(lane)
-        due = self.due if self.due is not None else self.clock()
-        self.due = max(
-            due + self.config.period, next_beat(self.clock(), self.config.period)
-        )
+        if lane is not None:
+            self.lanes[lane] = call = self.start_call(lane)
+            self.beat_calls.append(call)
+            self.hand_over_at = self.clock() + HAND_OVER
         return lane
 
     def start_call(self, lane):

@@ -18,6 +18,7 @@ from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import site_timezone
 from collective.crontab.log import get_crontab
 from collective.crontab.log import HEARTBEAT_INTERVAL
+from collective.crontab.log import STATUS_CODES
 from collective.crontab.schedule import Plan
 from collective.crontab.schedule import utcnow
 from contextlib import contextmanager
@@ -44,6 +45,10 @@ import transaction
 CLIENT = os.environ.get("CRONTAB_CLIENT", f"{socket.gethostname()}:{os.getpid()}")
 #: Attempts at a transaction that meets ConflictErrors.
 CONFLICT_RETRIES = 3
+#: Jobs armed per transaction by the first tick that sees them.
+ARM_BATCH = 1000
+#: Status codes of ledger entries (no run, no duration) in JobState.recent.
+SKIPPED_CODES = (STATUS_CODES["missed"], STATUS_CODES["skipped"])
 #: Attempts at recording a run in one tick; then the next tick tries again.
 RECORD_RETRIES = 10
 #: Seconds: the n-th attempt at a record pauses up to n times this.
@@ -167,7 +172,8 @@ def tick(site, now=None):
         _run_queued(site, crontab, cache, job_id, now, summary)
     due = cache.due(now)
     try:
-        for job in due:
+        _arm_new(crontab, due, now)
+        for job in _short_first(crontab, due):
             _tick_job(site, crontab, cache, job, now, summary)
     finally:
         cache.requeue(due)
@@ -183,7 +189,7 @@ def running_slot():
 
 def _tick_job(site, crontab, cache, job, now, summary):
     state = crontab.state(job.id)
-    if state is None or state.last is None:
+    if _unarmed(state):
         # First tick to see the job enabled: its first slot is after `now`.
         _write(lambda: _arm(crontab, job.id, now))
         cache.next[job.id] = job.cron.next_after(now)
@@ -206,6 +212,42 @@ def _arm(crontab, job_id, now):
     state = crontab.state(job_id, create=True)
     if state.last is None:
         state.last = now
+
+
+def _arm_new(crontab, jobs, now):
+    """Arm the jobs no tick has seen yet, ``ARM_BATCH`` per transaction
+    (a batch that keeps conflicting is left to ``_tick_job``)."""
+    new = [job.id for job in jobs if _unarmed(crontab.state(job.id))]
+    for start in range(0, len(new), ARM_BATCH):
+        batch = new[start : start + ARM_BATCH]
+
+        def arm(batch=batch):
+            for job_id in batch:
+                _arm(crontab, job_id, now)
+            return True
+
+        _write(arm)
+
+
+def _unarmed(state):
+    return state is None or state.last is None
+
+
+def _short_first(crontab, jobs):
+    """``jobs`` with those known to be long (the median of their last three
+    runs) after the short ones: a long run does not hold the others of the
+    same tick."""
+
+    def typical(job):
+        state = crontab.state(job.id)
+        durations = sorted(
+            duration
+            for code, _started, duration in (state.recent if state else ())[:3]
+            if code not in SKIPPED_CODES
+        )
+        return durations[len(durations) // 2] if durations else 0
+
+    return sorted(jobs, key=typical)
 
 
 def _write(change, attempts=CONFLICT_RETRIES):

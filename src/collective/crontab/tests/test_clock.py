@@ -139,19 +139,27 @@ class FakeTime:
 
 
 class FakeCalls(clock.ClockThread):
-    """A clock whose calls are fake threads, running until ``end``."""
+    """A clock whose calls are fake threads; a call runs until told
+    (``FakeCall.running``) if it is long, else ends at once."""
 
-    def __init__(self, config, time):
+    def __init__(self, config, time, long=True):
         super().__init__(config, clock=time)
         self.started = []
+        self.long = long  # whether the calls started from now on are long
 
     def start_call(self, lane):
         self.started.append((self.clock(), lane))
-        return FakeCall()
+        return FakeCall(self.long)
+
+    def step(self):
+        """One turn of ``run``: wait (on the fake time), then beat or hand over."""
+        self.clock.now += self.wait()
+        return self.beat() if self.clock() >= self.due else self.hand_over()
 
 
 class FakeCall:
-    running = True
+    def __init__(self, running):
+        self.running = running
 
     def is_alive(self):
         return self.running
@@ -170,51 +178,82 @@ class BeatTests(unittest.TestCase):
         time = FakeTime(1000.5)
         self.assertEqual(clock.ClockThread(CONFIG, clock=time).wait(), 19.5)
 
-    def test_a_beat_starts_a_call_and_plans_the_next_period(self):
+    def test_a_quick_call_and_the_next_beat(self):
         time = FakeTime(1000.5)
-        beat = FakeCalls(CONFIG, time)
-        time.now += beat.wait()
-        self.assertEqual(beat.beat(), 0)
+        beat = FakeCalls(CONFIG, time, long=False)
+        self.assertEqual(beat.step(), 0)
         self.assertEqual(beat.started, [(1020, 0)])
         self.assertEqual(beat.due, 1080)
-        time.now += 2
-        self.assertEqual(beat.wait(), 58)
+        self.assertIsNone(beat.step())  # the call ended: nothing to hand over
+        self.assertEqual(beat.wait(), 1080 - time.now)
+        self.assertEqual(beat.step(), 0)
+        self.assertEqual(beat.started, [(1020, 0), (1080, 0)])
 
     def test_beats_during_a_long_call_start_calls_in_other_lanes(self):
         time = FakeTime(1020)
         beat = FakeCalls(CONFIG, time)
-        lanes = []
-        for _beat in range(3):
-            time.now += beat.wait()
-            lanes.append(beat.beat())
-        self.assertEqual(lanes, [0, 1, 2])
-        self.assertEqual([at for at, _lane in beat.started], [1080, 1140, 1200])
+        beat.step()  # 1080: the long call, in lane 0
+        beat.long = False
+        while time.now < 1200:
+            beat.step()
+        self.assertEqual(
+            beat.started,
+            [(1080, 0), (1080 + clock.HAND_OVER, 1), (1140, 1), (1200, 1)],
+        )
 
     def test_beat_skipped_while_every_lane_is_busy(self):
         time = FakeTime(1020)
         beat = FakeCalls(dataclasses.replace(CONFIG, workers=2), time)
-        for _beat in range(2):
-            time.now += beat.wait()
-            beat.beat()
-        time.now += beat.wait()
+        self.assertEqual([beat.step(), beat.step()], [0, 1])  # beat, hand over
+        self.assertIsNone(beat.step())  # hand over: no lane left
         with self.assertLogs("collective.crontab.clock", logging.WARNING) as logs:
-            self.assertIsNone(beat.beat())
+            self.assertIsNone(beat.step())
+        self.assertEqual(time.now, 1140)
         self.assertIn("all 2 workers are still busy", logs.output[0])
-        self.assertEqual(beat.due, 1260)  # skipped, not run late
+        self.assertEqual(beat.due, 1200)  # skipped, not run late
         beat.lanes[1].running = False  # the second call ends
-        time.now += beat.wait()
-        self.assertEqual(beat.beat(), 1)
-        self.assertEqual(len(beat.started), 3)
+        self.assertEqual(beat.step(), 1)
+        self.assertEqual(beat.started[-1], (1200, 1))
 
     def test_one_worker_skips_the_beats_a_call_overran(self):
         time = FakeTime(1020)
         beat = FakeCalls(dataclasses.replace(CONFIG, workers=1), time)
-        time.now += beat.wait()
-        beat.beat()
-        time.now += beat.wait()
+        beat.step()
+        self.assertIsNone(beat.step())  # no lane to hand over to
         with self.assertLogs("collective.crontab.clock", logging.WARNING):
-            self.assertIsNone(beat.beat())
+            self.assertIsNone(beat.step())
         self.assertEqual(len(beat.started), 1)
+
+
+class HandOverTests(unittest.TestCase):
+    """A call still running HAND_OVER seconds after its beat (a long job
+    came first) hands the other jobs of that beat to one more call."""
+
+    def setUp(self):
+        self.time = FakeTime(1020)
+        self.beat = FakeCalls(CONFIG, self.time)
+        self.beat.step()
+
+    def test_the_clock_wakes_up_to_hand_over(self):
+        self.assertEqual(self.beat.wait(), clock.HAND_OVER)
+        self.time.now += clock.HAND_OVER
+        self.assertEqual(self.beat.hand_over(), 1)
+        self.assertEqual(self.beat.started, [(1080, 0), (1080 + clock.HAND_OVER, 1)])
+
+    def test_hand_over_again_while_both_still_run_then_lanes_run_out(self):
+        lanes = []
+        for _step in range(3):
+            self.time.now += self.beat.wait()
+            lanes.append(self.beat.hand_over())
+        self.assertEqual(lanes, [1, 2, None])
+        self.assertEqual(self.beat.wait(), 1140 - self.time.now)
+
+    def test_no_hand_over_once_a_call_of_the_beat_ended(self):
+        self.beat.lanes[0].running = False
+        self.time.now += self.beat.wait()
+        self.assertIsNone(self.beat.hand_over())
+        self.assertEqual(len(self.beat.started), 1)
+        self.assertEqual(self.beat.wait(), 1140 - self.time.now)
 
 
 class LaneThreadTests(unittest.TestCase):
