@@ -134,3 +134,12 @@ class Takes(Base):
     def __call__(self, site, job):
         tick.clock.advance(int(job.arguments["seconds"]))
         return "done"
+
+
+@implementer(ICronRunner)
+class Sleep(Base):
+    """Sleeps ``seconds`` of real time: a long job for the process tests."""
+
+    def __call__(self, site, job):
+        time.sleep(float(job.arguments["seconds"]))
+        return f"slept {job.arguments['seconds']}s"
