@@ -57,7 +57,13 @@ TARGETS = {
     "bytes_per_run": ("<=", 4096),
     "panel_ratio": ("<=", 5),
     "first_tick_seconds_10000": ("<=", 0.5),
+    "lanes_on_time": (">=", 3),
 }
+#: The lanes figure runs a real clock thread on a time scale: one minute of
+#: the schedules is LANES_MINUTE real seconds (the clock's period).
+LANES_MINUTE = 2.0
+LANES_LONG = 3  # minutes the long job takes
+LANES_ON_TIME = 10  # seconds (of the schedules) after its slot: on time
 
 
 def idle_schedules(count, now):
@@ -219,6 +225,7 @@ class Bench:
         self.bytes_per_run()
         self.due()
         self.panel()
+        self.lanes()
         return self.results
 
     def step(self, text):
@@ -447,6 +454,93 @@ class Bench:
                 profile.runcall(self.get_many, path, ROUNDS)
                 profile.dump_stats(f"{PROFILE}-{name}-panel.prof")
 
+    def lanes(self):
+        self.step("lanes: a minutely job during a 3-minute one, 1 and 3 workers")
+        for workers in (1, 3):
+            on_time, figures = self.lanes_run(workers)
+            self.details[f"lanes_{workers}_workers"] = figures
+        self.results["lanes_on_time"] = on_time
+
+    def lanes_run(self, workers):
+        """A clock thread (period LANES_MINUTE s) whose calls tick a site
+        with a long job and a minutely one at the scaled time; returns the
+        minutely job's runs on time during the long one, and the figures."""
+        from collective.crontab import clock
+        from collective.crontab import tick as engine
+
+        site_id = f"lanes{workers}"
+        self.add_site(site_id)
+        # The real time of the first slot, a beat: scaled time starts there.
+        start = (time.time() // LANES_MINUTE + 3) * LANES_MINUTE
+        first = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=2)
+
+        def scaled(at=None):
+            at = time.time() if at is None else at
+            return first + timedelta(minutes=(at - start) / LANES_MINUTE)
+
+        long_seconds = str(LANES_LONG * LANES_MINUTE)
+        with self.site(site_id):
+            for job_id, runner, schedule, arguments in (
+                ("a-long", "bench.sleep", f"{first.minute} * * * *", long_seconds),
+                ("b-minutely", "bench.noop", "* * * * *", None),
+            ):
+                values = {
+                    "title": job_id,
+                    "runner": runner,
+                    "schedule": schedule,
+                    "timezone": "UTC",
+                    "owner": "admin",
+                    "arguments": {"seconds": arguments} if arguments else {},
+                }
+                registry_jobs.write_job(job_id, registry_jobs.validate(job_id, values))
+        with self.site(site_id) as site:
+            tick(site, first - timedelta(seconds=30))  # arms both
+        bench = self
+
+        class ScaledClock(clock.ClockThread):
+            def call_method(self):
+                with bench.site(site_id) as site:
+                    tick(site, scaled())
+
+        config = clock.ClockServer(
+            name=site_id, method=f"/{site_id}", period=LANES_MINUTE, workers=workers
+        )
+        thread = ScaledClock(config)
+        hand_over, engine.clock = clock.HAND_OVER, scaled
+        clock.HAND_OVER = 5 / 60 * LANES_MINUTE
+        try:
+            thread.due = start
+            thread.start()
+            time.sleep(max(0, start + (LANES_LONG + 1.5) * LANES_MINUTE - time.time()))
+            thread.stopping.set()
+            thread.join()
+            for call in thread.lanes:
+                if call is not None:
+                    call.join(60)
+        finally:
+            clock.HAND_OVER, engine.clock = hand_over, utcnow
+        with self.site(site_id) as site:
+            state = get_crontab(site).state("b-minutely")
+            runs = [run for run in state.runs.values() if run.status != "missed"]
+            (long_run,) = get_crontab(site).state("a-long").runs.values()
+        expected = [first + timedelta(minutes=m) for m in range(LANES_LONG + 1)]
+        on_time = [
+            run
+            for run in runs
+            if (run.started - run.slot).total_seconds() <= LANES_ON_TIME
+            and long_run.started <= run.slot <= long_run.finished
+        ]
+        figures = {
+            "slots during the long run": len(expected) - 1,
+            "runs": len(runs),
+            "on time during the long run": len(on_time),
+            "misses": len(set(expected) - {run.slot for run in runs}),
+            "seconds late": [
+                round((run.started - run.slot).total_seconds()) for run in runs
+            ],
+        }
+        return len(on_time), figures
+
 
 def machine(load):
     model = ""
@@ -473,6 +567,7 @@ ROWS = (
     ("per_job_overhead_100_due", "ms per job beyond the runner, 100 due"),
     ("panel_ratio", "panel, 1,000 jobs + 100,000 runs ÷ 10 jobs"),
     ("first_tick_seconds_10000", "first tick after adding 10,000 jobs, s"),
+    ("lanes_on_time", "minutely runs on time during a 3-minute job"),
 )
 
 

@@ -104,17 +104,25 @@ class _JobsCache:
         self._lock = threading.Lock()
 
     def due(self, now):
-        """Take the enabled jobs that may be due at ``now`` off the heap,
-        earliest first; give them back with ``requeue``."""
-        due = []
+        """The enabled jobs that may be due at ``now``, earliest first. They
+        stay on the heap until ``requeue`` gives them their next time: a
+        tick busy with a long run hides nothing from a tick in another lane.
+        An entry whose time is no longer the job's time in ``next`` is
+        dropped."""
+        due, seen = [], set()
         with self._lock:
             while self._waiting and self._waiting[0][0] <= now:
-                due.append(self.by_id[heappop(self._waiting)[1]])
-        return due
+                at, job_id = heappop(self._waiting)
+                if job_id not in seen and at == self.next.get(job_id, _UNSEEN):
+                    seen.add(job_id)
+                    due.append((at, job_id))
+            for entry in due:
+                heappush(self._waiting, entry)
+        return [self.by_id[job_id] for _at, job_id in due]
 
     def requeue(self, jobs):
-        """Put ``jobs`` back, each at its time in ``next`` (if it has none
-        yet, the next tick looks at it again)."""
+        """Queue ``jobs`` at their times in ``next`` (if one has none yet,
+        the next tick looks at it again)."""
         with self._lock:
             for job in jobs:
                 heappush(self._waiting, (self.next.get(job.id, _UNSEEN), job.id))
