@@ -12,13 +12,14 @@ from bench import naive
 from bench import views
 from collective.crontab import jobs as registry_jobs
 from collective.crontab.controlpanel.views import JOBS_PER_PAGE
+from collective.crontab.engine import tick
 from collective.crontab.instance import _create_site_in_zconsole
 from collective.crontab.instance import create_site
 from collective.crontab.instance import write_instance
-from collective.crontab.log import get_crontab
-from collective.crontab.log import HEARTBEAT_INTERVAL
 from collective.crontab.schedule import utcnow
-from collective.crontab.tick import tick
+from collective.crontab.state import get_crontab
+from collective.crontab.state import HEARTBEAT_INTERVAL
+from collective.crontab.status import Status
 from contextlib import contextmanager
 from datetime import timedelta
 from io import BytesIO
@@ -314,7 +315,7 @@ class Bench:
                         started=started,
                         finished=started,
                         duration=0.0,
-                        status="success",
+                        status=Status.SUCCESS,
                         message=f"ok {job_id}",
                         traceback="",
                         client="bench",
@@ -369,7 +370,7 @@ class Bench:
                         "slot": at,
                         "started": at,
                         "finished": at,
-                        "status": "success",
+                        "status": Status.SUCCESS,
                         "message": "ok job-00000",
                     }
                     for at in (now - timedelta(minutes=i) for i in range(count, 0, -1))
@@ -429,7 +430,7 @@ class Bench:
                         started=at,
                         finished=at,
                         duration=0.1,
-                        status="success" if i % 7 else "failure",
+                        status=Status.SUCCESS if i % 7 else Status.FAILURE,
                         message=f"ok {job_id}",
                         traceback="",
                         client="bench",
@@ -466,7 +467,7 @@ class Bench:
         with a long job and a minutely one at the scaled time; returns the
         minutely job's runs on time during the long one, and the figures."""
         from collective.crontab import clock
-        from collective.crontab import tick as engine
+        from collective.crontab import engine
 
         site_id = f"lanes{workers}"
         self.add_site(site_id)
@@ -506,7 +507,7 @@ class Bench:
             name=site_id, method=f"/{site_id}", period=LANES_MINUTE, workers=workers
         )
         thread = ScaledClock(config)
-        hand_over, engine.clock = clock.HAND_OVER, scaled
+        hand_over, engine.current_time = clock.HAND_OVER, scaled
         clock.HAND_OVER = 5 / 60 * LANES_MINUTE
         try:
             thread.due = start
@@ -518,10 +519,10 @@ class Bench:
                 if call is not None:
                     call.join(60)
         finally:
-            clock.HAND_OVER, engine.clock = hand_over, utcnow
+            clock.HAND_OVER, engine.current_time = hand_over, utcnow
         with self.site(site_id) as site:
             state = get_crontab(site).state("b-minutely")
-            runs = [run for run in state.runs.values() if run.status != "missed"]
+            runs = [run for run in state.runs.values() if Status(run.status).ran]
             (long_run,) = get_crontab(site).state("a-long").runs.values()
         expected = [first + timedelta(minutes=m) for m in range(LANES_LONG + 1)]
         on_time = [

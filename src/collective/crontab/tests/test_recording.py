@@ -5,7 +5,7 @@ written by the next tick of the process, never left to expire as
 "abandoned"."""
 
 from collective.crontab import api
-from collective.crontab import tick as engine
+from collective.crontab import engine
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
