@@ -205,10 +205,10 @@ class ClockThread(threading.Thread):
     """The thread of one <clock-server> section: it beats every ``period``
     seconds and publishes each call of ``method`` in a lane of its own."""
 
-    def __init__(self, config, clock=time.time):
+    def __init__(self, config, wall_time=time.time):
         super().__init__(name=f"clock-server {config.name}", daemon=True)
         self.config = config
-        self.clock = clock
+        self.wall_time = wall_time  # seconds since the epoch
         self.stopping = threading.Event()
         self.due = None
         self.lanes = [None] * config.workers  # the call thread of each lane
@@ -225,7 +225,7 @@ class ClockThread(threading.Thread):
     def run(self):
         logger.info(self.describe())
         while not self.stopping.wait(self.wait()):
-            if self.clock() >= self.due:
+            if self.wall_time() >= self.due:
                 self.beat()
             else:
                 self.hand_over()
@@ -234,7 +234,7 @@ class ClockThread(threading.Thread):
     def wait(self):
         """Seconds until the next beat, or until the calls of this beat
         have run HAND_OVER seconds."""
-        now = self.clock()
+        now = self.wall_time()
         if self.due is None:
             self.due = next_beat(now, self.config.period)
         until = self.due
@@ -256,9 +256,9 @@ class ClockThread(threading.Thread):
                 self.config.method,
                 self.config.workers,
             )
-        due = self.due if self.due is not None else self.clock()
+        due = self.due if self.due is not None else self.wall_time()
         self.due = max(
-            due + self.config.period, next_beat(self.clock(), self.config.period)
+            due + self.config.period, next_beat(self.wall_time(), self.config.period)
         )
         return lane
 
@@ -283,7 +283,7 @@ class ClockThread(threading.Thread):
         if lane is not None:
             self.lanes[lane] = call = self.start_call(lane)
             self.beat_calls.append(call)
-            self.hand_over_at = self.clock() + HAND_OVER
+            self.hand_over_at = self.wall_time() + HAND_OVER
         return lane
 
     def start_call(self, lane):

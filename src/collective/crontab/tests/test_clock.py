@@ -143,18 +143,18 @@ class FakeCalls(clock.ClockThread):
     (``FakeCall.running``) if it is long, else ends at once."""
 
     def __init__(self, config, time, long=True):
-        super().__init__(config, clock=time)
+        super().__init__(config, wall_time=time)
         self.started = []
         self.long = long  # whether the calls started from now on are long
 
     def start_call(self, lane):
-        self.started.append((self.clock(), lane))
+        self.started.append((self.wall_time(), lane))
         return FakeCall(self.long)
 
     def step(self):
         """One turn of ``run``: wait (on the fake time), then beat or hand over."""
-        self.clock.now += self.wait()
-        return self.beat() if self.clock() >= self.due else self.hand_over()
+        self.wall_time.now += self.wait()
+        return self.beat() if self.wall_time() >= self.due else self.hand_over()
 
 
 class FakeCall:
@@ -176,7 +176,7 @@ class BeatTests(unittest.TestCase):
 
     def test_first_wait_is_until_the_next_multiple(self):
         time = FakeTime(1000.5)
-        self.assertEqual(clock.ClockThread(CONFIG, clock=time).wait(), 19.5)
+        self.assertEqual(clock.ClockThread(CONFIG, wall_time=time).wait(), 19.5)
 
     def test_a_quick_call_and_the_next_beat(self):
         time = FakeTime(1000.5)
@@ -270,7 +270,7 @@ class LaneThreadTests(unittest.TestCase):
                 release.wait(10)
                 running.remove(threading.current_thread().name)
 
-        beat = Blocking(dataclasses.replace(CONFIG, workers=2), clock=FakeTime(0))
+        beat = Blocking(dataclasses.replace(CONFIG, workers=2), wall_time=FakeTime(0))
         self.assertEqual([beat.beat(), beat.beat(), beat.beat()], [0, 1, None])
         for _attempt in range(100):
             if len(running) == 2:
