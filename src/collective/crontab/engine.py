@@ -60,6 +60,7 @@ _UNSEEN = datetime.min.replace(tzinfo=UTC)
 _caches = WeakKeyDictionary()  # ZODB DB -> {site path: _JobsCache}
 _last_ticks = WeakKeyDictionary()  # ZODB DB -> {crontab oid: (now, client)}
 _unrecorded = WeakKeyDictionary()  # ZODB DB -> {crontab oid: [_Record]}
+_released = WeakKeyDictionary()  # ZODB DB -> {crontab oid: {job id: expiry}}
 
 
 def last_tick(crontab):
@@ -168,9 +169,12 @@ def tick(site, now=None):
     cache = _jobs_cache(site, crontab)
     summary = Summary(now, cache)
     _record_unrecorded(crontab)
+    released = _released.setdefault(crontab._p_jar.db(), {}).setdefault(
+        crontab._p_oid, {}
+    )
     for job_id, expires in list(crontab.running.items()):
-        if expires is not None and expires <= now:
-            _abandon(crontab, cache, job_id, now, summary)
+        if expires is not None and expires <= now and released.get(job_id) != expires:
+            _abandon(crontab, cache, job_id, now, summary, released)
     for job_id in list(crontab.queue.keys()):
         _run_queued(site, crontab, cache, job_id, now, summary)
     due = cache.due(now)
@@ -550,9 +554,11 @@ def _abort():
         )
 
 
-def _abandon(crontab, cache, job_id, now, summary):
+def _abandon(crontab, cache, job_id, now, summary, released):
     """The lease noted in ``running`` for ``job_id`` expired: record its run
-    as abandoned if it is still held, then forget the note."""
+    as abandoned if it is still held. A lease its run released (the record
+    of a run leaves ``running`` alone) goes into ``released``: this process
+    does not look at it again."""
     job = cache.by_id.get(job_id)
     limit = job.history if job is not None else 100
 
@@ -560,16 +566,18 @@ def _abandon(crontab, cache, job_id, now, summary):
         state = crontab.state(job_id)
         expires = crontab.running.get(job_id)
         if expires is None or expires > now:
-            return False
+            return None
         lease = state.lease if state is not None else None
         if lease is None or lease["expires"] > now:
-            crontab.running[job_id] = lease and lease["expires"]
-            return False
+            return ("released", expires)
         _abandon_lease(crontab, job_id, state, limit)
-        return True
+        return ("abandoned", expires)
 
-    if _write(abandon):
+    outcome, expires = _write(abandon) or (None, None)
+    if outcome == "abandoned":
         summary.add(Status.ABANDONED, job_id)
+    elif outcome == "released":
+        released[job_id] = expires
 
 
 def _abandon_lease(crontab, job_id, state, limit):

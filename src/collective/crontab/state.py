@@ -169,10 +169,10 @@ class Crontab(Persistent):
 
     def __init__(self):
         self.states = OOBTree()  # job id -> JobState
-        # job id -> expiry (UTC) of the lease its latest claim took, None
-        # once a tick saw it released. Only claims and the ticks that find
-        # an expired lease write here, never the record of a run: that
-        # touches the job's own state only, whatever other jobs claim.
+        # job id -> expiry (UTC) of the lease its latest claim took (None
+        # after an abandon). Only claims and abandons write here, never the
+        # record of a run: that touches the job's own state only, whatever
+        # other jobs claim; a tick finding an expired entry reads the state.
         self.running = OOBTree()
         self.queue = OOBTree()  # job id -> requested at: "run now"
         self.version = Length()  # bumped on every change of a job's records

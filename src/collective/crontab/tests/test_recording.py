@@ -10,6 +10,7 @@ from collective.crontab.interfaces import ICronRunner
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
+from unittest import mock
 from weakref import WeakKeyDictionary
 from ZEO.Exceptions import ClientDisconnected
 from zope.component import getGlobalSiteManager
@@ -253,3 +254,22 @@ class TestRecordedLater(RecordingTestCase):
         state = self.crontab.state("job")
         self.assertEqual(state.count, len(state.runs))
         self.assertNotIn("a", [code for code, _at, _duration in state.recent])
+
+
+class TestReleasedLease(RecordingTestCase):
+    def test_an_expired_released_lease_is_read_once_and_never_written(self):
+        # The record leaves the 'running' index alone: once the lease it
+        # released expires there, a tick reads the job's state once.
+        self.add("job", schedule="1 12 * * *", max_runtime=60)
+        api.tick(T0)
+        api.tick(T0 + minutes(1))
+        self.assertIsNotNone(self.crontab.running["job"])
+        before = self.last_transaction()
+        with mock.patch.object(
+            engine, "_abandon", side_effect=engine._abandon
+        ) as abandon:
+            for minute in (2, 3):
+                self.assertEqual(api.tick(T0 + minutes(minute))["abandoned"], [])
+        self.assertEqual(abandon.call_count, 1)
+        self.assertEqual(self.last_transaction(), before)
+        self.assertEqual(self.statuses("job"), ["success"])
