@@ -261,18 +261,28 @@ def _write(change, attempts=CONFLICT_RETRIES):
     """Run ``change`` in a fresh transaction and commit it, retrying on
     conflicts after a short random pause (clients that collided must not
     collide again in step). Returns what ``change`` returned, or None if it
-    kept conflicting."""
+    kept conflicting. Other errors of the storage (a ZEO server restarted,
+    the database of RelStorage away) are retried alike, then raised."""
     for attempt in range(attempts):
-        transaction.commit()  # start from what other clients committed
         try:
+            transaction.commit()  # start from what other clients committed
             result = change()
             transaction.commit()
         except ConflictError:
-            transaction.abort()
-            pause = random.uniform(0, 0.02 * (attempt + 1))  # noqa: S311
-            time.sleep(pause)
-            continue
-        return result
+            _abort()
+        except Exception as error:
+            _abort()
+            if attempt == attempts - 1:
+                raise
+            logger.warning(
+                "Retrying a transaction of the tick: %s: %s",
+                type(error).__name__,
+                error,
+            )
+        else:
+            return result
+        pause = random.uniform(0, 0.02 * (attempt + 1))  # noqa: S311
+        time.sleep(pause)
     return None
 
 

@@ -7,6 +7,7 @@ written by the next tick of the process, never left to expire as
 from collective.crontab import api
 from collective.crontab import engine
 from collective.crontab.interfaces import ICronRunner
+from collective.crontab.state import Crontab
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
@@ -272,4 +273,34 @@ class TestReleasedLease(RecordingTestCase):
                 self.assertEqual(api.tick(T0 + minutes(minute))["abandoned"], [])
         self.assertEqual(abandon.call_count, 1)
         self.assertEqual(self.last_transaction(), before)
+        self.assertEqual(self.statuses("job"), ["success"])
+
+
+class TestClaimErrors(RecordingTestCase):
+    def test_oid_collision_at_the_claim_is_retried(self):
+        # After a ZEO server restart the claim's new objects may collide
+        # too: the tick retries it instead of raising.
+        self.add("job")
+        api.tick(T0)
+        state = Crontab.state
+        failed = []
+
+        def state_then_fail(crontab, job_id, create=False):
+            if create and not failed:  # the claim's change: it commits next
+                failed.append(True)
+
+                def fail():
+                    raise OID_COLLISION
+
+                transaction.get().addBeforeCommitHook(fail)
+            return state(crontab, job_id, create)
+
+        self.patch(Crontab, "state", state_then_fail)
+        with self.assertLogs("collective.crontab", "WARNING") as logged:
+            summary = api.tick(T0 + minutes(1))
+        self.assertEqual(failed, [True])
+        self.assertIn(
+            "Retrying a transaction of the tick: ValueError", logged.output[0]
+        )
+        self.assertEqual([entry["job"] for entry in summary["ran"]], ["job"])
         self.assertEqual(self.statuses("job"), ["success"])
