@@ -579,14 +579,14 @@ def _abandon(crontab, cache, job_id, now, summary, released):
             return None
         lease = state.lease if state is not None else None
         if lease is None or lease["expires"] > now:
-            return ("released", expires)
+            return expires, False
         _abandon_lease(crontab, job_id, state, limit)
-        return ("abandoned", expires)
+        return expires, True
 
-    outcome, expires = _write(abandon) or (None, None)
-    if outcome == "abandoned":
+    expires, abandoned = _write(abandon) or (None, False)
+    if abandoned:
         summary.add(Status.ABANDONED, job_id)
-    elif outcome == "released":
+    elif expires is not None:
         released[job_id] = expires
 
 
