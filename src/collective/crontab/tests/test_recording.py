@@ -21,6 +21,7 @@ from zope.interface import implementer
 
 import threading
 import transaction
+import unittest
 
 
 def _buckets(tree):
@@ -304,3 +305,23 @@ class TestClaimErrors(RecordingTestCase):
         )
         self.assertEqual([entry["job"] for entry in summary["ran"]], ["job"])
         self.assertEqual(self.statuses("job"), ["success"])
+
+
+class TestZEOReconnection(unittest.TestCase):
+    def test_a_reconnected_client_forgets_its_prefetched_oids(self):
+        from collective.crontab.zeo import forgetting_prefetched_oids
+        from ZEO.ClientStorage import ClientStorage
+
+        calls = []
+
+        class Client:
+            _oids = [b"\0" * 7 + b"\x07", b"\0" * 7 + b"\x08"]
+
+        notify = forgetting_prefetched_oids(
+            lambda self, conn, info: calls.append(list(self._oids))
+        )
+        client = Client()
+        notify(client, "conn", {})
+        self.assertEqual(client._oids, [])
+        self.assertEqual(calls, [[]])
+        self.assertTrue(ClientStorage.notify_connected.forgets_prefetched_oids)
