@@ -47,6 +47,7 @@ setup(
         "test": [
             "plone.app.testing",
             "plone.app.contenttypes",
+            "cronsim",
             "hypothesis",
             "playwright",
             "ZEO",
