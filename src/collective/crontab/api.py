@@ -2,9 +2,9 @@
 
 Every function works on the current site (``zope.component.hooks.getSite``)
 and checks the current user's permission: ``collective.crontab.ManageJobs``
-for jobs and history, ``collective.crontab.RunTick`` for ``tick``. Jobs
-created or edited here run as the editing user; only a Manager may name
-another owner.
+for jobs and history, ``collective.crontab.RunTick`` for ``tick``. A job
+added here runs as the user who adds it; only a Manager may name another
+owner (see ``update_job`` for when the owner changes).
 
 Every function that changes a job records the change in the job's change
 log (``changes``): who, when, which fields old -> new, and ``via``, through
@@ -12,7 +12,7 @@ what: a ``collective.crontab.state.Via`` ("api", the default: Python code;
 "panel", "rest", "cli", "import": a profile's registry.xml; "upgrade": an
 upgrade step).
 
-Raises ``collective.crontab.jobs.JobError`` (naming the job and the fields)
+Raises ``collective.crontab.exceptions.JobError`` (naming the job and the fields)
 for bad input, ``AccessControl.Unauthorized`` for missing rights, and
 ``KeyError`` for an unknown job id.
 """
@@ -22,6 +22,7 @@ from AccessControl import Unauthorized
 from collective.crontab import engine
 from collective.crontab import health
 from collective.crontab import logger
+from collective.crontab import owners
 from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import NotInstalled
 from collective.crontab.interfaces import ICronRunner
@@ -43,6 +44,7 @@ from collective.crontab.status import Status
 from dataclasses import asdict
 from zope.component import queryUtility
 from zope.component.hooks import getSite
+from zope.i18n import translate
 
 import transaction
 
@@ -72,6 +74,7 @@ def _as_dict(site, job, now=None):
     state = get_crontab(site).state(job.id)
     now = now or utcnow()
     data["effective_timezone"] = job.zone
+    data["runs_as"] = translate(owners.describe(job.owner))
     data["next_run"] = None
     if job.enabled:
         try:
@@ -118,20 +121,59 @@ def _log_change(site, job_id, before, via, note=""):
         state.log_change(_who(), via, fields, note)
 
 
-def _owner(site, job_id, fields):
-    user = getSecurityManager().getUser()
-    user_id = user.getId() or ""
+#: The fields that say what a job does: whoever else changes them owns it.
+WHAT_IT_DOES = ("runner", "arguments")
+
+
+def _owner(site, job_id, fields, current=None):
+    """The owner a write of ``fields`` leaves job ``job_id`` with (``current``:
+    the stored values, None for a new job), and whether it changed.
+
+    The owner changes only when a Manager names another one (a Zope-root
+    user only if they may manage the root), or when someone other than the
+    owner changes what the job does: then they become its owner."""
+    editor = owners.current_owner(site)
+    stored = current["owner"] if current is not None else None
     requested = fields.get("owner")
-    if requested and requested != user_id:
-        if not user.has_role("Manager", site):
+    if requested is not None and requested != stored:
+        if current is not None or requested != editor:
+            _check_may_name(site, job_id, requested)
+        return requested, current is not None
+    if current is None:
+        if editor is None:
             raise Unauthorized(
-                f"Cron job '{job_id}': only a Manager may make a job run as another "
-                f"user ('{requested}')"
+                f"Cron job '{job_id}': you are not a user of this site or of "
+                "the Zope root, so the job could not run as you"
             )
-        if engine.find_user(site, requested) is None:
-            raise JobError(job_id, {"owner": f"user '{requested}' does not exist"})
-        return requested
-    return user_id
+        return editor, False
+    changes = any(
+        name in fields and fields[name] != current[name] for name in WHAT_IT_DOES
+    )
+    if changes and editor != stored:
+        if editor is None:
+            raise Unauthorized(
+                f"Cron job '{job_id}': you are not a user of this site or of "
+                "the Zope root, so you may not change what it does"
+            )
+        return editor, True
+    return stored, False
+
+
+def _check_may_name(site, job_id, requested):
+    if not getSecurityManager().getUser().has_role("Manager", site):
+        raise Unauthorized(
+            f"Cron job '{job_id}': only a Manager may make a job run as another "
+            f"user ('{requested}')"
+        )
+    in_root, user_id = owners.split(requested)
+    if in_root and not owners.may_manage_root(site):
+        raise Unauthorized(
+            f"Cron job '{job_id}': only someone who may manage the Zope root may "
+            f"make a job run as its user '{user_id}'"
+        )
+    if requested and owners.find_owner(site, requested) is None:
+        where = "the Zope root" if in_root else "this site"
+        raise JobError(job_id, {"owner": f"user '{user_id}' does not exist in {where}"})
 
 
 def job_ids():
@@ -163,14 +205,17 @@ def add_job(job_id, *, via=Via.API, **fields):
     site = _site(ManageJobs)
     if read_job(job_id) is not None:
         raise JobError(job_id, {"id": "a job with this id already exists"})
-    fields["owner"] = _owner(site, job_id, fields)
+    fields["owner"], _changed = _owner(site, job_id, fields)
     write_job(job_id, validate(job_id, fields))
     _log_change(site, job_id, None, via)
     return get_job(job_id)
 
 
 def update_job(job_id, *, via=Via.API, **fields):
-    """Change some fields of job ``job_id``."""
+    """Change some fields of job ``job_id``. Its owner stays, unless a
+    Manager names another (``owner``) or someone else changes its runner or
+    arguments: they become the owner, and the answer's ``owner_changed``
+    says so."""
     return _update(_site(ManageJobs), job_id, fields, via)
 
 
@@ -178,10 +223,10 @@ def _update(site, job_id, fields, via, note=""):
     current = asdict(_existing(job_id))
     values = {name: current[name] for name in FIELDS}
     values.update(fields)
-    values["owner"] = _owner(site, job_id, fields)
+    values["owner"], changed = _owner(site, job_id, fields, current)
     write_job(job_id, validate(job_id, values))
     _log_change(site, job_id, current, via, note)
-    return get_job(job_id)
+    return dict(get_job(job_id), owner_changed=changed)
 
 
 def revert_job(job_id, *, via=Via.API):
@@ -193,7 +238,8 @@ def revert_job(job_id, *, via=Via.API):
     if state is None or state.origin is None:
         raise JobError(job_id, {"origin": "no add-on profile ships this job"})
     origin = state.origin
-    return _update(site, job_id, origin.values, via, f"reverted to {origin.profile}")
+    values = {name: value for name, value in origin.values.items() if name != "owner"}
+    return _update(site, job_id, values, via, f"reverted to {origin.profile}")
 
 
 def changes(job_id, limit=None, start=0):

@@ -5,9 +5,11 @@
 Commands: list, show ID, run ID, tick, enable ID, disable ID, history ID,
 changes ID.
 It opens the database like ``zconsole run`` and acts as a Manager user of
-the Zope root: ``--user``, else ``crontab-clock`` (made by
-collective.crontab.instance), else ``admin``. Jobs without an owner run as
-that user, as they would under the clock.
+the Zope root: ``--user``, else ``admin``. It changes jobs through
+collective.crontab.api, under the same rules as the control panel (enabling
+or disabling never changes a job's owner); every run gets a fresh request
+and runs as the job's owner (anonymous for jobs without one), as under the
+clock.
 
 Exit codes: 0 done; 1 a run failed or did not happen; 2 bad usage, unknown
 site, user or job.
@@ -22,7 +24,7 @@ import sys
 
 
 OK, FAILED, USAGE = 0, 1, 2
-DEFAULT_USERS = ("crontab-clock", "admin")
+DEFAULT_USERS = ("admin",)
 
 
 class CommandError(Exception):
@@ -176,6 +178,7 @@ def show(args):
         "arguments",
         "catch_up",
         "owner",
+        "runs_as",
         "max_runtime",
         "history",
         "notify",

@@ -9,10 +9,13 @@ A tick with nothing due reads cached data and writes nothing.
 from AccessControl.SecurityManagement import getSecurityManager
 from AccessControl.SecurityManagement import newSecurityManager
 from AccessControl.SecurityManagement import setSecurityManager
+from Acquisition import aq_base
 from collective.crontab import logger
 from collective.crontab import notifications
+from collective.crontab import owners
 from collective.crontab import RunResult
 from collective.crontab.exceptions import JobError
+from collective.crontab.exceptions import NestedTick
 from collective.crontab.exceptions import NotInstalled
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.jobs import read_jobs
@@ -30,10 +33,20 @@ from datetime import timedelta
 from datetime import UTC
 from heapq import heappop
 from heapq import heappush
+from io import BytesIO
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 from ZODB.POSException import ConflictError
 from zope.component import queryUtility
+from zope.component.hooks import getSite
+from zope.component.hooks import setSite
+from zope.event import notify
 from zope.globalrequest import getRequest
+from zope.globalrequest import setRequest
+from zope.traversing.interfaces import BeforeTraverseEvent
+from ZPublisher.BaseRequest import RequestContainer
+from ZPublisher.HTTPRequest import HTTPRequest
+from ZPublisher.HTTPResponse import HTTPResponse
 
 import os
 import random
@@ -164,6 +177,7 @@ def tick(site, now=None):
 
     Returns a JSON-able summary. Raises NotInstalled without the add-on.
     """
+    refuse_nested()
     now = now or utcnow()
     crontab = get_crontab(site)
     if crontab is None:
@@ -444,8 +458,8 @@ def _attempt(site, job, slot):
                 raise JobError(
                     job.id, {"runner": f"'{job.runner}' is not a registered runner"}
                 )
-            with run_as(site, job.owner):
-                result = runner(site, job)
+            with clean_request(site) as fresh, run_as(fresh, job.owner):
+                result = runner(fresh, job)
             transaction.get().note(f"collective.crontab: {job.id} ({slot.isoformat()})")
             transaction.commit()
             status, message = _outcome(result)
@@ -684,7 +698,8 @@ def _run_queued(site, crontab, cache, job_id, now, summary):
 
 
 def run_queued_now(site, job_id, now=None):
-    """Run the queued job ``job_id`` in this request, as a tick would."""
+    """Run the queued job ``job_id`` now, as a tick would."""
+    refuse_nested()
     now = now or utcnow()
     crontab = get_crontab(site)
     cache = _jobs_cache(site, crontab)
@@ -707,26 +722,72 @@ def _beat(crontab, now):
 
 
 @contextmanager
-def run_as(site, user_id):
-    """Run the block with the rights of ``user_id`` (empty: the current user)."""
-    if not user_id:
-        yield
-        return
-    user = find_user(site, user_id)
+def run_as(site, owner):
+    """Run the block with the rights of ``owner`` (a job's owner value,
+    looked up only in its own user folder; empty: anonymous rights)."""
+    user = owners.find_owner(site, owner)
     if user is None:
-        raise LookupError(f"The job's owner '{user_id}' does not exist")
+        in_root, user_id = owners.split(owner)
+        where = "the Zope root" if in_root else "the site"
+        raise LookupError(
+            f"The job's owner '{user_id}' does not exist in the user folder of {where}"
+        )
     previous = getSecurityManager()
-    newSecurityManager(getRequest(), user)
+    request = getRequest()
+    newSecurityManager(request, user)
+    if request is not None:
+        request["AUTHENTICATED_USER"] = user
     try:
         yield
     finally:
         setSecurityManager(previous)
 
 
-def find_user(site, user_id):
-    """The user ``user_id`` of the site, else of the Zope root, wrapped."""
-    for folder in (site.acl_users, site.getPhysicalRoot().acl_users):
-        user = folder.getUserById(user_id)
-        if user is not None:
-            return user.__of__(folder)
-    return None
+@contextmanager
+def clean_request(site):
+    """Yield ``site`` in a fresh request built like the clock's (no form,
+    no cookies, none of the caller's headers), the global request and site
+    while the block runs. Whatever the run does to the request or its
+    response stays there: the caller's request is untouched."""
+    caller = getRequest()
+    url = urlsplit(caller.get("SERVER_URL", "") if caller is not None else "")
+    scheme, host = url.scheme or "http", url.netloc or "localhost"
+    name, _sep, port = host.partition(":")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/".join(site.getPhysicalPath()),
+        "QUERY_STRING": "",
+        "SERVER_NAME": name,
+        "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": host,
+        "HTTP_USER_AGENT": "collective.crontab",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": scheme,
+    }
+    if scheme == "https":
+        environ["HTTPS"] = "on"
+    request = HTTPRequest(BytesIO(), environ, HTTPResponse(stdout=BytesIO()))
+    request.processInputs()
+    root = aq_base(site.getPhysicalRoot()).__of__(RequestContainer(REQUEST=request))
+    fresh = root.unrestrictedTraverse(site.getPhysicalPath()[1:])
+    request["PARENTS"] = [fresh, root]
+    previous_site = getSite()
+    setRequest(request)
+    try:
+        notify(BeforeTraverseEvent(fresh, request))  # the site hook and layers
+        yield fresh
+    finally:
+        setRequest(caller)
+        setSite(previous_site)
+
+
+def refuse_nested():
+    """Raise NestedTick inside a run: a tick there would commit the
+    running job's half-done transaction."""
+    if running_slot() is not None:
+        raise NestedTick(
+            "A cron job may not start a tick or run another job: it is itself "
+            "running (refused to keep its transaction whole)"
+        )

@@ -20,3 +20,7 @@ class JobError(ValueError):
 
 class NotInstalled(RuntimeError):
     """collective.crontab is not installed in this site."""
+
+
+class NestedTick(RuntimeError):
+    """A tick (or run-now) started inside a job's run."""

@@ -19,6 +19,8 @@ import sys
 
 
 CLOCK_USER = "crontab-clock"
+#: The clock user's only role: it may run the tick, nothing else.
+CLOCK_ROLE = "Crontab Clock"
 
 SITE_ZCML = """\
 <configure
@@ -183,9 +185,9 @@ def write_instance(
 
 
 def create_site(home, site_id="Plone", demo_job=False, password=None):
-    """Create the admin user, the clock user (no password is stored), and a
-    Plone site with collective.crontab, through ``zconsole run``. Returns
-    the admin password."""
+    """Create the admin user, the clock user (no password is stored, role
+    CLOCK_ROLE only), and a Plone site with collective.crontab, through
+    ``zconsole run``. Returns the admin password."""
     password = password or secrets.token_urlsafe(12)
     zconsole = Path(sys.executable).parent / "zconsole"
     env = dict(os.environ, CRONTAB_ADMIN_PASSWORD=password)
@@ -205,6 +207,18 @@ def create_site(home, site_id="Plone", demo_job=False, password=None):
     return password
 
 
+def add_clock_user(app):
+    """The Zope root user CLOCK_USER with the role CLOCK_ROLE only and no
+    password anyone knows: the clock logs it in in-process by name."""
+    users = app.acl_users  # a PAS once a Plone site was added
+    if users.getUser(CLOCK_USER) is not None:
+        return
+    roles = getattr(users, "roles", None)
+    if roles is not None and CLOCK_ROLE not in roles.listRoleIds():
+        roles.addRole(CLOCK_ROLE, CLOCK_ROLE, "May run the cron tick, nothing else")
+    users._doAddUser(CLOCK_USER, secrets.token_urlsafe(32), [CLOCK_ROLE], [])
+
+
 def _create_site_in_zconsole(app, site_id, demo_job):
     """Runs inside ``zconsole run``: ``app`` is the Zope root."""
     from AccessControl.SecurityManagement import newSecurityManager
@@ -217,9 +231,6 @@ def _create_site_in_zconsole(app, site_id, demo_job):
     users = app.acl_users
     if users.getUser("admin") is None:
         users._doAddUser("admin", os.environ["CRONTAB_ADMIN_PASSWORD"], ["Manager"], [])
-    if users.getUser(CLOCK_USER) is None:
-        # No password anyone knows: the clock logs in in-process by name.
-        users._doAddUser(CLOCK_USER, secrets.token_urlsafe(32), ["Manager"], [])
     newSecurityManager(None, users.getUser("admin").__of__(users))
     if site_id not in app.objectIds():
         addPloneSite(
@@ -232,14 +243,18 @@ def _create_site_in_zconsole(app, site_id, demo_job):
             ],
             setup_content=True,
         )
+    add_clock_user(app)
     site = app[site_id]
     setSite(site)
     if demo_job and "demo" not in [job["id"] for job in api.jobs()]:
+        # Ownerless, as an add-on's registry.xml ships jobs: it runs with
+        # anonymous rights, whoever ticks.
         api.add_job(
             "demo",
             title="Demo: count the site's content every minute",
             runner="collective.crontab.content-count",
             schedule="* * * * *",
+            owner="",
         )
         transaction.commit()
         api.tick()  # arms the job: it runs at the clock's first minute

@@ -73,8 +73,8 @@ class ICronJob(Interface):
     owner = schema.TextLine(
         title=_("Run as"),
         description=_(
-            "User id the job runs as, with that user's rights. Empty: the "
-            "user of the clock."
+            "User id the job runs as, with that user's rights: a user of the "
+            "site, or /id for a user of the Zope root. Empty: anonymous rights."
         ),
         default="",
         required=False,

@@ -20,12 +20,16 @@ from zope.i18nmessageid import Message
 class JobAction(PanelMixin, BrowserView):
     """A POST on one job (``job`` in the form); redirects to the list."""
 
+    #: Whether the action's message is followed by who the job runs as.
+    tells_owner = False
+
     def __call__(self):
         PostOnly(self.request)
         CheckAuthenticator(self.request)
         job = self.job_or_404()
         message, kind = self.act(job)
-        return self.back_to_panel(message, kind)
+        runs_as = self.runs_as_message(job) if self.tells_owner else None
+        return self.back_to_panel(message, kind, then=runs_as)
 
 
 class ToggleJob(JobAction):
@@ -38,6 +42,7 @@ class ToggleJob(JobAction):
         except JobError as error:
             return format_error(error), "error"
         mapping = {"title": job["title"]}
+        self.tells_owner = enabled
         if enabled:
             return _("Enabled ${title}.", mapping=mapping), "info"
         return _("Disabled ${title}.", mapping=mapping), "info"
@@ -64,6 +69,7 @@ class RunJob(JobAction):
     def act(self, job):
         health = self.health
         mapping = {"title": job["title"]}
+        self.tells_owner = True
         if health["healthy"]:
             api.run_now(job["id"])
             expected = max(health["last_tick"] + timedelta(seconds=60), self.now)
@@ -121,6 +127,10 @@ class ConfirmAction(PanelMixin, BrowserView):
         self.status_message(message)
         self.request.response.redirect(self.done_url())
         return ""
+
+    @property
+    def runs_as_text(self):
+        return self.translate(self.runs_as_message(self.job))
 
     @property
     def question_text(self):

@@ -3,12 +3,14 @@ and the current job."""
 
 from collective.crontab import _
 from collective.crontab import api
+from collective.crontab import owners
 from collective.crontab.controlpanel import display
 from collective.crontab.schedule import utcnow
 from plone.protect.utils import addTokenToUrl
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
 from Products.statusmessages.interfaces import IStatusMessage
 from urllib.parse import urlencode
+from zExceptions import BadRequest
 from zExceptions import NotFound
 from zope.i18n import translate
 
@@ -102,11 +104,34 @@ class PanelMixin:
                 html.escape(f"There is no cron job '{job_id}'", quote=True)
             ) from None
 
+    @property
+    def b_start(self):
+        """The batch start of the query; 400 unless a whole number >= 0."""
+        raw = self.request.form.get("b_start") or 0
+        if isinstance(raw, int) and raw >= 0:
+            return raw
+        if not isinstance(raw, str) or not raw.isdigit():
+            raise BadRequest(
+                html.escape(f"b_start must be a whole number, not {raw!r}", quote=True)
+            )
+        return int(raw)
+
+    def runs_as(self, job):
+        """Who ``job`` runs as, for people."""
+        return self.translate(owners.describe(job["owner"]))
+
+    def runs_as_message(self, job):
+        return _("It runs as ${owner}.", mapping={"owner": self.runs_as(job)})
+
     def status_message(self, message, kind="info"):
         IStatusMessage(self.request).addStatusMessage(message, kind)
 
-    def back_to_panel(self, message=None, kind="info"):
+    def back_to_panel(self, message=None, kind="info", then=None):
+        """Redirect to the job list with ``message`` (and ``then`` after it,
+        in the same status message)."""
         if message is not None:
+            if then is not None:
+                message = f"{self.translate(message)} {self.translate(then)}"
             self.status_message(message, kind)
         self.request.response.redirect(self.panel_url)
         return ""

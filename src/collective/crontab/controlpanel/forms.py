@@ -4,6 +4,7 @@ from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
 from collective.crontab import _
 from collective.crontab import api
+from collective.crontab import owners
 from collective.crontab.controlpanel import display
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.preview import preview
@@ -57,11 +58,15 @@ class JobForm(PanelMixin, form.Form):
     def description(self):
         if self.is_manager:
             return None
-        user_id = getSecurityManager().getUser().getId()
         return _(
             "The job runs with the rights of the user who saves it: you (${user}).",
-            mapping={"user": user_id},
+            mapping={"user": self.translate(owners.describe(self.editor))},
         )
+
+    @property
+    def editor(self):
+        """The current user as an owner value."""
+        return owners.current_owner(self.context) or ""
 
     @property
     def fields(self):
@@ -78,8 +83,8 @@ class JobForm(PanelMixin, form.Form):
         )
         self.widgets["schedule"].addClass("font-monospace")
         owner = self.widgets.get("owner")
-        if owner is not None and not owner.value:
-            owner.value = getSecurityManager().getUser().getId() or ""
+        if owner is not None and not owner.value and self.job_id is None:
+            owner.value = self.editor
 
     def update(self):
         super().update()
@@ -204,7 +209,15 @@ class JobForm(PanelMixin, form.Form):
         except Unauthorized as error:
             self.show_errors({"owner": str(error)})
             return
-        self.back_to_panel(_("Saved ${title}.", mapping={"title": job["title"]}))
+        if job.get("owner_changed"):
+            runs_as = _(
+                "You changed what ${title} does, so it now runs as you (${owner}).",
+                mapping={"title": job["title"], "owner": self.runs_as(job)},
+            )
+        else:
+            runs_as = self.runs_as_message(job)
+        saved = _("Saved ${title}.", mapping={"title": job["title"]})
+        self.back_to_panel(saved, then=runs_as)
 
     @button.buttonAndHandler(_("Preview schedule"), name="preview")
     def handle_preview(self, action):
@@ -263,6 +276,17 @@ class EditJobForm(JobForm):
     @property
     def label(self):
         return _("Edit ${title}", mapping={"title": self.job["title"]})
+
+    @property
+    def description(self):
+        mapping = {"owner": self.runs_as(self.job)}
+        if self.is_manager:
+            return self.runs_as_message(self.job)
+        return _(
+            "It runs as ${owner}. If you change its runner or arguments, it "
+            "runs as you (${user}).",
+            mapping=dict(mapping, user=self.translate(owners.describe(self.editor))),
+        )
 
     def update(self):
         self.job = self.job_or_404()

@@ -45,11 +45,14 @@ class JobListView(PanelMixin, BrowserView):
     listed job's registry records and its small state object (last run and
     the last 20 runs), never the run history."""
 
+    def __call__(self):
+        self.b_start  # noqa: B018 -- a bad b_start is 400 before rendering
+        return self.index()
+
     @property
     def batch(self):
         if not hasattr(self, "_batch"):
-            start = int(self.request.form.get("b_start", 0) or 0)
-            self._batch = Batch(api.job_ids(), JOBS_PER_PAGE, start)
+            self._batch = Batch(api.job_ids(), JOBS_PER_PAGE, self.b_start)
         return self._batch
 
     def batching(self):
@@ -72,7 +75,7 @@ class JobListView(PanelMixin, BrowserView):
             "site_timezone": not job["timezone"],
             "runner": runner.title if runner is not None else job["runner"],
             "runner_missing": runner is None,
-            "owner": job["owner"],
+            "owner": self.runs_as(job),
             "enabled": job["enabled"],
             "customized": bool(job["customized"]),
             "orphaned": job["orphaned"],
@@ -105,7 +108,7 @@ class HistoryView(PanelMixin, BrowserView):
         self.job = self.job_or_404()
         status = self.request.form.get("status") or None
         self.status = Status(status) if status in tuple(Status) else None
-        start = int(self.request.form.get("b_start", 0) or 0)
+        start = self.b_start
         total = api.count_runs(self.job["id"], self.status)
         runs = api.history(
             self.job["id"], limit=RUNS_PER_PAGE, start=start, status=self.status

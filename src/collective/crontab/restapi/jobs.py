@@ -1,18 +1,27 @@
 """The @crontab service: cron jobs over plone.restapi.
 
 Built on collective.crontab.api: same permission, validation and owner rule.
-Errors are JSON: 400 names the bad fields, 403 the owner rule, 404 the job.
+Errors are JSON: 400 names the bad fields, 403 the owner rule or a missing
+CSRF token, 404 the job, 415 a write whose body is not JSON.
+
+Writes (POST, PATCH, DELETE) need ``Content-Type: application/json``, which
+no cross-site form can send. A client logged in by cookie (a browser) also
+sends plone.protect's token in the header ``X-CSRF-TOKEN``, as the control
+panel's forms send it; clients sending an ``Authorization`` header (Basic
+auth, JWT) need none.
 """
 
 from collective.crontab import api
 from collective.crontab.exceptions import JobError
 from collective.crontab.state import Via
+from plone.protect.authenticator import check as check_token
 from plone.protect.interfaces import IDisableCSRFProtection
 from plone.restapi.batching import HypermediaBatch
 from plone.restapi.deserializer import json_body
 from plone.restapi.exceptions import DeserializationError
 from plone.restapi.serializer.converters import json_compatible
 from plone.restapi.services import Service
+from zExceptions import Forbidden
 from zExceptions import Unauthorized
 from zope.interface import alsoProvides
 from zope.interface import implementer
@@ -95,19 +104,47 @@ class CrontabService(Service):
     def job(self, data):
         return dict(data, **{"@id": self.url(data["id"])})
 
-    def body(self):
+    def body(self, allowed):
+        """The JSON object of the body (plone.restapi refuses anything else);
+        400 if it has a key not in ``allowed``."""
         try:
             data = json_body(self.request)
         except DeserializationError as error:
             raise Failure(400, "BadRequest", error.msg) from None
-        if isinstance(data, dict) and "via" in data:  # the service says it
-            errors = [{"field": "via", "message": "is not a field of a cron job"}]
-            raise Failure(400, "BadRequest", "via: is not a field", errors)
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            errors = [
+                {"field": name, "message": "is not a field of a cron job"}
+                for name in unknown
+            ]
+            message = "Unknown fields: {}".format(", ".join(unknown))
+            raise Failure(400, "BadRequest", message, errors)
         return data
+
+    def check_write(self):
+        """A write needs a JSON body and, logged in by cookie, a CSRF token."""
+        content_type = self.request.getHeader("Content-Type") or ""
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise Failure(
+                415,
+                "UnsupportedMediaType",
+                "Changes to cron jobs need Content-Type: application/json, "
+                f"not {content_type or 'none'!r}",
+            )
+        if not getattr(self.request, "_auth", None):  # Zope hides the header
+            try:
+                check_token(self.request)
+            except Forbidden:
+                raise Failure(
+                    403,
+                    "Forbidden",
+                    "Logged in by cookie: send plone.protect's token in the "
+                    "header X-CSRF-TOKEN",
+                ) from None
+        alsoProvides(self.request, IDisableCSRFProtection)
 
     def change(self, function, *args, **fields):
         """Call a writing api ``function``; bad input is 400, the owner rule 403."""
-        alsoProvides(self.request, IDisableCSRFProtection)
         try:
             return function(*args, **fields)
         except JobError as error:
@@ -149,12 +186,15 @@ class CrontabPost(CrontabService):
     @crontab/<id>/revert: put back what the add-on that ships it says."""
 
     def answer(self):
-        data = self.body()
+        self.check_write()
         if self.params[1:] == ["revert"]:
             job_id = self.job_id("revert")
+            self.body(())
             return self.job(self.change(api.revert_job, job_id, via=Via.REST))
         if self.params:
-            return self.run(self.job_id("run"), data)
+            job_id = self.job_id("run")
+            return self.run(job_id, self.body(("immediately",)))
+        data = self.body(("id", *api.FIELDS))
         job_id = data.pop("id", None)
         if not job_id:
             errors = [{"field": "id", "message": "is required"}]
@@ -165,7 +205,10 @@ class CrontabPost(CrontabService):
         return result
 
     def run(self, job_id, data):
-        immediately = bool(data.get("immediately"))
+        immediately = data.get("immediately", False)
+        if not isinstance(immediately, bool):
+            errors = [{"field": "immediately", "message": "must be true or false"}]
+            raise Failure(400, "BadRequest", "immediately must be a boolean", errors)
         self.change(api.run_now, job_id, immediately=immediately)
         self.request.response.setStatus(200 if immediately else 202)
         return self.job(api.get_job(job_id))
@@ -173,12 +216,16 @@ class CrontabPost(CrontabService):
 
 class CrontabPatch(CrontabService):
     """PATCH @crontab/<id>: change some fields (e.g. ``{"enabled": false}``).
-    204, or 200 and the job with ``Prefer: return=representation``."""
+    204; 200 and the job with ``Prefer: return=representation``, or when the
+    change made the editing user its owner (``owner_changed``)."""
 
     def answer(self):
+        self.check_write()
         job_id = self.job_id()
-        result = self.change(api.update_job, job_id, **self.body(), via=Via.REST)
-        if self.request.getHeader("Prefer") == "return=representation":
+        fields = self.body(api.FIELDS)
+        result = self.change(api.update_job, job_id, **fields, via=Via.REST)
+        representation = self.request.getHeader("Prefer") == "return=representation"
+        if representation or result["owner_changed"]:
             return self.job(result)
         return None
 
@@ -187,5 +234,6 @@ class CrontabDelete(CrontabService):
     """DELETE @crontab/<id>: remove the job, its state and its history."""
 
     def answer(self):
+        self.check_write()
         self.change(api.delete_job, self.job_id(), via=Via.REST)
         return None

@@ -21,20 +21,13 @@ class CallView:
         if not target:
             raise ValueError("argument 'path' is required")
         path, _sep, query = target.partition("?")
-        request = getRequest() if getRequest() is not None else site.REQUEST
-        response = request.response
-        saved = dict(request.form), response.getStatus(), dict(response.headers)
+        # The engine gives every run a fresh request of its own: the view
+        # sees only the job's query, and its answer goes nowhere else.
+        request = getRequest()
         request.form.update(parse_qsl(query, keep_blank_values=True))
-        try:
-            view = site.restrictedTraverse(path.strip("/"))
-            result = view()
-            status = response.getStatus()
-        finally:
-            # The view shares the tick's request: leave its answer untouched.
-            request.form.clear()
-            request.form.update(saved[0])
-            response.setStatus(saved[1])
-            response.headers = saved[2]
+        view = site.restrictedTraverse(path.strip("/"))
+        result = view()
+        status = request.response.getStatus()
         if isinstance(result, bytes):
             result = result.decode("utf-8", "replace")
         if status >= 400:

@@ -10,6 +10,7 @@ from pathlib import Path
 from zope.annotation.interfaces import IAnnotations
 from zope.interface import implementer
 
+import json
 import time
 import transaction
 import uuid
@@ -153,3 +154,33 @@ class Sleep(Base):
     def __call__(self, site, job):
         time.sleep(float(job.arguments["seconds"]))
         return f"slept {job.arguments['seconds']}s"
+
+
+@implementer(ICronRunner)
+class Request(Base):
+    """Reports what its request carries, then answers with a cookie, a
+    header and a status of its own (none may reach the caller)."""
+
+    def __call__(self, site, job):
+        request = site.REQUEST
+        seen = {
+            "form": sorted(request.form),
+            "cookies": sorted(request.cookies),
+            "caller_header": request.getHeader("X-Caller"),
+            "authorization": request.getHeader("Authorization"),
+            "user": getSecurityManager().getUser().getId(),
+        }
+        request.response.setCookie("leaked", "yes")
+        request.response.setHeader("X-Leaked", "yes")
+        request.response.setStatus(418)
+        return json.dumps(seen)
+
+
+@implementer(ICronRunner)
+class WriteThenTick(Base):
+    """Writes, starts a tick inside its run, then fails."""
+
+    def __call__(self, site, job):
+        _trace(site, job, "half-written")
+        engine.tick(site)
+        raise ValueError("failed after the nested tick")

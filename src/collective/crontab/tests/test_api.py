@@ -106,11 +106,12 @@ class TestOwner(APITestCase):
         )
         acl_users.userFolderAddUser("editor", "secret-password", ["Editor"], [])
 
-    def test_editing_user_becomes_owner(self):
+    def test_editing_what_the_job_does_makes_the_editor_owner(self):
         self.add()
         login(self.portal, "siteadmin")
-        job = api.update_job("nightly", title="Changed")
+        job = api.update_job("nightly", arguments={"days": "3"})
         self.assertEqual(job["owner"], "siteadmin")
+        self.assertTrue(job["owner_changed"])
 
     def test_manager_may_name_another_owner(self):
         self.assertEqual(self.add(owner="editor")["owner"], "editor")

@@ -121,7 +121,7 @@ class TestCrontabCtl(unittest.TestCase):
         enabled, disabled = result.stdout.splitlines()
         self.assertRegex(
             enabled,
-            r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC  crontab-clock  cli .*"
+            r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC  admin  cli .*"
             r"enabled: False -> True",
         )
         self.assertIn("enabled: True -> False", disabled)

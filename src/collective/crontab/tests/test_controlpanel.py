@@ -440,7 +440,7 @@ class TestForms(PanelTestCase):
         browser = self.browser(SITE_OWNER_NAME)
         browser.open(self.portal_url + "/@@crontab-add")
         self.assertEqual(
-            browser.getControl(name="form.widgets.owner").value, SITE_OWNER_NAME
+            browser.getControl(name="form.widgets.owner").value, "/" + SITE_OWNER_NAME
         )
         self.fill(
             browser,

@@ -34,6 +34,7 @@ class Session(requests.Session):
         self.base = base
         self.auth = auth
         self.headers["Accept"] = "application/json"
+        self.headers["Content-Type"] = "application/json"
 
     def request(self, method, url, **kwargs):
         if not url.startswith("http"):
@@ -276,7 +277,7 @@ class TestOwnerRule(RestTestCase):
         response = self.manager.post("@crontab", json=dict(self.job, owner="ghost"))
         self.assertEqual(
             self.errors(response),
-            [{"field": "owner", "message": "user 'ghost' does not exist"}],
+            [{"field": "owner", "message": "user 'ghost' does not exist in this site"}],
         )
 
 

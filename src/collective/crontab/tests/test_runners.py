@@ -10,6 +10,7 @@ from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
 from OFS.Application import Application
 from OFS.Folder import Folder
+from plone.app.testing import login
 from plone.app.testing import SITE_OWNER_NAME
 from Products.CMFCore.utils import getToolByName
 from ZODB.DB import DB
@@ -110,10 +111,11 @@ class TestPack(RunnerTestCase):
         self.assertIn("right to manage the Zope root", run["message"])
 
     def test_days_must_be_a_number(self):
+        login(self.layer["app"], SITE_OWNER_NAME)  # may name a Zope-root owner
         run = self.run_job(
             "pack",
             "collective.crontab.pack",
-            owner=SITE_OWNER_NAME,
+            owner="/" + SITE_OWNER_NAME,
             arguments={"days": "a week"},
         )
         self.assertEqual(run["status"], "failure")

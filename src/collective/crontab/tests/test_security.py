@@ -247,7 +247,7 @@ class TestOwnerRights(TickTestCase):
     def test_site_administrator_editing_a_manager_job_takes_it_over(self):
         self.add("managers", runner="test.whoami")
         login(self.portal, "siteadmin")
-        api.update_job("managers", title="Edited")
+        api.update_job("managers", runner="test.record")
         transaction.commit()
         self.assertEqual(api.get_job("managers")["owner"], "siteadmin")
         with self.assertRaises(Unauthorized):

@@ -75,7 +75,7 @@ class TestUpgradeTo1002(unittest.TestCase):
 
     def test_logs_each_job_whose_schedule_changes_and_keeps_it(self):
         with self.assertLogs("collective.crontab", "WARNING") as logs:
-            self.setup.upgradeProfile(PROFILE)
+            self.setup.upgradeProfile(PROFILE, dest="1002")
         self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1002",))
         warnings = [record.getMessage() for record in logs.records]
         logged = sorted(message.split("'")[1] for message in warnings)

@@ -3,6 +3,7 @@ from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import read_job
 from collective.crontab.testing import INTEGRATION_TESTING
 from plone.app.testing import setRoles
+from plone.app.testing import SITE_OWNER_NAME
 from plone.app.testing import TEST_USER_ID
 from plone.registry.interfaces import IRegistry
 from zope.component import getUtility
@@ -48,10 +49,16 @@ class TestUpgradeTo1001(unittest.TestCase):
         self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1005")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
-            [step["title"] for step in steps],
+            [
+                step["title"]
+                for entry in steps
+                for step in (entry if isinstance(entry, list) else [entry])
+            ],
             [
                 "Add notify, notify_recovery and ping_url to every cron job",
                 "Log the cron jobs whose schedule changes meaning (Debian cron)",
+                "Record the user folder of every cron job's owner",
+                "Add the Crontab Clock role",
                 "Change logs and origins of shipped cron jobs",
             ],
         )
@@ -80,3 +87,40 @@ class TestUpgradeTo1001(unittest.TestCase):
         )
         self.assertEqual(self.record("nightly", "notify").value, ["ops@example.org"])
         self.assertEqual(read_job("nightly").ping_url, "https://hc-ping.com/x")
+
+
+class TestUpgradeTo1003(unittest.TestCase):
+    layer = INTEGRATION_TESTING
+
+    def setUp(self):
+        self.portal = self.layer["portal"]
+        self.setup = self.portal.portal_setup
+        self.registry = getUtility(IRegistry)
+        setRoles(self.portal, TEST_USER_ID, ["Manager"])
+        self.portal.acl_users.userFolderAddUser("editor", "secret-pw-1", [], [])
+        owners = {"root": SITE_OWNER_NAME, "site": "editor", "gone": "ghost"}
+        for job_id, owner in owners.items():
+            api.add_job(job_id, title=job_id, runner="test.record", schedule="@daily")
+            self.registry[f"{JOBS_PREFIX}/{job_id}.owner"] = owner
+        self.portal.manage_permission(
+            "collective.crontab: Run tick", ["Manager", "Site Administrator"]
+        )
+        self.setup.setLastVersionForProfile(PROFILE, "1002")
+
+    def owner(self, job_id):
+        return self.registry[f"{JOBS_PREFIX}/{job_id}.owner"]
+
+    def test_an_owner_found_only_in_the_zope_root_is_recorded_there(self):
+        self.setup.upgradeProfile(PROFILE)
+        self.assertEqual(self.owner("root"), "/" + SITE_OWNER_NAME)
+        self.assertEqual(self.owner("site"), "editor")
+        self.assertEqual(self.owner("gone"), "ghost")
+
+    def test_the_clock_role_may_run_the_tick(self):
+        self.setup.upgradeProfile(PROFILE)
+        roles = {
+            role["name"]
+            for role in self.portal.rolesOfPermission("collective.crontab: Run tick")
+            if role["selected"]
+        }
+        self.assertIn("Crontab Clock", roles)
