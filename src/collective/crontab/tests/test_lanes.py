@@ -33,7 +33,7 @@ BIN = Path(sys.executable).parent
 CLIENT_SCRIPT = Path(__file__).parent / "zeo_client.py"
 LONG = 180  # seconds the long job takes
 CURL_LONG = 20  # seconds the long job of the cron + curl site takes
-LEAD = 15  # at least this many seconds from the server's start to the first slot
+LEAD = 15  # at least this many seconds from arming the jobs to the first slot
 ON_TIME = 10  # a run that starts this many seconds after its slot is on time
 SLOTS = 4  # slots of the minutely job from the long job's start to its end
 READ = """
@@ -111,7 +111,11 @@ class LanesRun(Layer):
             )
             try:
                 self.wait_for_server(server)
-                first = math.ceil((time.time() + LEAD) / 60) * 60
+                # Arm at least LEAD seconds before a minute: the first slot
+                # is the next one, for both jobs (the clock beats on it).
+                if math.ceil(time.time() / 60) * 60 - time.time() < LEAD:
+                    sleep_until(math.ceil(time.time() / 60) * 60 + 1)
+                first = math.ceil(time.time() / 60) * 60
                 self["first"] = datetime.fromtimestamp(first, UTC)
                 get("/Plone/@crontab", password, self.long_job())
                 get("/Plone/@@crontab-tick", password)  # arms the jobs
