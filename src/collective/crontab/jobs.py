@@ -134,9 +134,24 @@ def read_job(job_id, zone=None):
 
 
 def read_jobs():
-    """Every stored job, in id order."""
+    """Every stored job, in id order, read in one pass over their records
+    (10,000 jobs are 130,000 records: one lookup each takes seconds)."""
     zone = site_timezone()
-    return [read_job(job_id, zone) for job_id in job_ids()]
+    start = f"{JOBS_PREFIX}/"
+    found = {}
+    # The values Registry.get reads, in name order: <prefix>/<job id>.<field>
+    records = _registry().records._values.items(start, start[:-1] + "0")
+    for name, value in records:
+        job_id, _dot, field_name = name[len(start) :].partition(".")
+        values = found.setdefault(job_id, {})
+        if field_name in FIELDS and value is not None:
+            values[field_name] = value
+    jobs = []
+    for job_id in sorted(found):
+        values = found[job_id]
+        values["arguments"] = dict(values.get("arguments") or {})
+        jobs.append(Job(id=job_id, site_timezone=zone, **values))
+    return jobs
 
 
 def validate(job_id, values, check_runner=True):  # noqa: C901
