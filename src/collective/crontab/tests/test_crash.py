@@ -1,10 +1,12 @@
-"""Faults with real processes on a real ZEO server: a client killed in the
-middle of a run, and the server restarted under a ticking client. Times are
-injected. Level 2: ``make test`` runs it."""
+"""Faults with real processes on a real ZEO server, and on RelStorage with
+a real PostgreSQL: a client killed in the middle of a run, and the server
+restarted under a ticking client. Times are injected. Level 2: ``make test``
+runs it."""
 
 from collections import Counter
 from collective.crontab.instance import create_site
 from collective.crontab.schedule import utcnow
+from collective.crontab.tests.cluster import RELSTORAGE_CLUSTER
 from collective.crontab.tests.cluster import ZEO_CLUSTER
 from datetime import timedelta
 from pathlib import Path
@@ -106,7 +108,8 @@ class TestCrash(unittest.TestCase):
             "did not finish within its maximum run time", abandoned["message"]
         )
         print(
-            "\ncrash: 1 client killed, 1 run abandoned, the next slot ran once",
+            f"\ncrash on {cluster.storage_name}: 1 client killed, 1 run "
+            "abandoned, the next slot ran once",
             file=sys.stderr,
         )
 
@@ -177,3 +180,7 @@ class TestCrash(unittest.TestCase):
             )
             missed = [run["slot"] for run in runs[job_id] if run["status"] == "missed"]
             self.assertEqual(missed, [hour + timedelta(hours=1)], job_id)
+
+
+class TestCrashRelStorage(TestCrash):
+    layer = RELSTORAGE_CLUSTER
