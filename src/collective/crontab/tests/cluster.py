@@ -66,14 +66,18 @@ class Cluster(Layer):
 
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp(prefix="crontab-cluster-"))
-        self.start_server()
-        self.homes = {
-            name: write_instance(
-                self.dir / name, client=name, zcml=[TEST_ZCML], **self.storage
-            )
-            for name in CLIENTS
-        }
-        create_site(self.homes["c1"])
+        try:
+            self.start_server()
+            self.homes = {
+                name: write_instance(
+                    self.dir / name, client=name, zcml=[TEST_ZCML], **self.storage
+                )
+                for name in CLIENTS
+            }
+            create_site(self.homes["c1"])
+        except BaseException:
+            self.tearDown()  # no server left running
+            raise
 
     def tearDown(self):
         self.stop_server()

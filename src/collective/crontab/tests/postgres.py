@@ -57,12 +57,12 @@ class PostgreSQL:
             f"user={self.user or pwd.getpwuid(os.geteuid()).pw_name}"
         )
 
-    def _run(self, *command, check=True):
-        return subprocess.run(
+    def _run(self, *command):
+        subprocess.run(
             command,
             user=self.user,
             cwd=self.dir,
-            check=check,
+            check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
@@ -80,15 +80,17 @@ class PostgreSQL:
             "--no-sync",
         )
         self.start()
-        self._run(
-            pg_bin("createdb"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            self.database,
-        )
-        self.stop()
+        try:
+            self._run(
+                pg_bin("createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                self.database,
+            )
+        finally:
+            self.stop()
 
     def start(self):
         # fsync off: a test database; a server killed mid-transaction still
@@ -112,11 +114,13 @@ class PostgreSQL:
             options,
         )
 
-    def stop(self, mode="fast"):
-        """Stop the server; ``fast`` rolls back the open transactions and
+    def stop(self):
+        """Stop the server, "fast": it rolls back the open transactions and
         closes every client connection, as a restart in production does."""
         if (self.data / "postmaster.pid").exists():
-            self._run(pg_bin("pg_ctl"), "stop", "-w", "-m", mode, "-D", str(self.data))
+            self._run(
+                pg_bin("pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data)
+            )
 
     def remove(self):
         self.stop()
