@@ -12,13 +12,14 @@ from bench import naive
 from bench import views
 from collective.crontab import jobs as registry_jobs
 from collective.crontab.controlpanel.views import JOBS_PER_PAGE
+from collective.crontab.engine import tick
 from collective.crontab.instance import _create_site_in_zconsole
 from collective.crontab.instance import create_site
 from collective.crontab.instance import write_instance
-from collective.crontab.log import get_crontab
-from collective.crontab.log import HEARTBEAT_INTERVAL
 from collective.crontab.schedule import utcnow
-from collective.crontab.tick import tick
+from collective.crontab.state import get_crontab
+from collective.crontab.state import HEARTBEAT_INTERVAL
+from collective.crontab.status import Status
 from contextlib import contextmanager
 from datetime import timedelta
 from io import BytesIO
@@ -304,7 +305,7 @@ class Bench:
                         started=started,
                         finished=started,
                         duration=0.0,
-                        status="success",
+                        status=Status.SUCCESS,
                         message=f"ok {job_id}",
                         traceback="",
                         client="bench",
@@ -359,7 +360,7 @@ class Bench:
                         "slot": at,
                         "started": at,
                         "finished": at,
-                        "status": "success",
+                        "status": Status.SUCCESS,
                         "message": "ok job-00000",
                     }
                     for at in (now - timedelta(minutes=i) for i in range(count, 0, -1))
@@ -419,7 +420,7 @@ class Bench:
                         started=at,
                         finished=at,
                         duration=0.1,
-                        status="success" if i % 7 else "failure",
+                        status=Status.SUCCESS if i % 7 else Status.FAILURE,
                         message=f"ok {job_id}",
                         traceback="",
                         client="bench",

@@ -7,11 +7,12 @@ the benchmark compares scheduling and logging only, so the naive tick's
 real cost is higher than measured.
 """
 
+from collective.crontab.engine import _jobs_cache
+from collective.crontab.engine import run_as
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.log import get_crontab
 from collective.crontab.schedule import utcnow
-from collective.crontab.tick import _jobs_cache
-from collective.crontab.tick import run_as
+from collective.crontab.state import get_crontab
+from collective.crontab.status import Status
 from croniter import croniter
 from datetime import datetime
 from persistent.list import PersistentList
@@ -61,9 +62,9 @@ def tick(site, now=None):
         try:
             with run_as(site, job.owner):
                 message = str(queryUtility(ICronRunner, name=job.runner)(site, job))
-            status = "success"
+            status = Status.SUCCESS
         except Exception as error:
-            status, message = "failure", str(error)
+            status, message = Status.FAILURE, str(error)
         data["runs"].append({
             "job": job.id,
             "slot": now,

@@ -1,6 +1,6 @@
 """collective.crontab: a crontab for Plone 6."""
 
-from dataclasses import dataclass
+from collective.crontab.status import RunResult
 from zope.i18nmessageid import MessageFactory
 
 import logging
@@ -10,16 +10,4 @@ PACKAGE_NAME = "collective.crontab"
 _ = MessageFactory(PACKAGE_NAME)
 logger = logging.getLogger(PACKAGE_NAME)
 
-
-@dataclass(frozen=True)
-class RunResult:
-    """What a runner may return: ``status`` is 'success' or 'warning'."""
-
-    status: str = "success"
-    message: str = ""
-
-    def __post_init__(self):
-        if self.status not in ("success", "warning"):
-            raise ValueError(
-                f"RunResult status must be 'success' or 'warning', not {self.status!r}"
-            )
+__all__ = ["PACKAGE_NAME", "RunResult", "_", "logger"]

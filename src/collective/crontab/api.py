@@ -13,26 +13,27 @@ for bad input, ``AccessControl.Unauthorized`` for missing rights, and
 
 from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
-from collective.crontab import tick as engine
+from collective.crontab import engine
+from collective.crontab import health
+from collective.crontab.exceptions import JobError
+from collective.crontab.exceptions import NotInstalled
 from collective.crontab.jobs import FIELDS
-from collective.crontab.jobs import JobError
+from collective.crontab.jobs import job_ids as stored_job_ids
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import remove_job
+from collective.crontab.jobs import site_timezone as stored_site_timezone
 from collective.crontab.jobs import validate
 from collective.crontab.jobs import write_job
-from collective.crontab.log import get_crontab
 from collective.crontab.permissions import ManageJobs
 from collective.crontab.permissions import RunTick
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import get_crontab
+from collective.crontab.status import Status
 from dataclasses import asdict
 from zope.component.hooks import getSite
 
 import transaction
-
-
-#: The clock is healthy if a tick reached the site this recently (seconds).
-HEALTHY_WITHIN = 300
 
 
 def _site(permission):
@@ -40,7 +41,7 @@ def _site(permission):
     if not getSecurityManager().checkPermission(permission, site):
         raise Unauthorized(f"You may not {_VERBS[permission]} in this site")
     if get_crontab(site) is None:
-        raise engine.NotInstalled("collective.crontab is not installed in this site")
+        raise NotInstalled("collective.crontab is not installed in this site")
     return site
 
 
@@ -67,12 +68,12 @@ def _as_dict(site, job, now=None):
             data["next_run"] = job.cron.next_after(max(last, now))
         except JobError as error:
             data["error"] = str(error)
-    data["last_run"] = state.last_run if state is not None else None
-    data["last_status"] = (
-        (state.last_run or {}).get("status") if state is not None else None
-    )
+    last = state.last_run if state is not None else None
+    data["last_run"] = dict(last, status=Status(last["status"])) if last else None
+    data["last_status"] = data["last_run"]["status"] if data["last_run"] else None
     data["running"] = dict(state.lease) if state is not None and state.lease else None
     data["queued"] = job.id in get_crontab(site).queue
+    data["recent"] = tuple(state.recent) if state is not None else ()
     return data
 
 
@@ -90,6 +91,17 @@ def _owner(site, job_id, fields):
             raise JobError(job_id, {"owner": f"user '{requested}' does not exist"})
         return requested
     return user_id
+
+
+def job_ids():
+    """The ids of every job, sorted."""
+    _site(ManageJobs)
+    return stored_job_ids()
+
+
+def site_timezone():
+    """The site's time zone: the one of jobs with no time zone of their own."""
+    return stored_site_timezone()
 
 
 def jobs():
@@ -131,10 +143,7 @@ def delete_job(job_id):
     site = _site(ManageJobs)
     _existing(job_id)
     remove_job(job_id)
-    crontab = get_crontab(site)
-    for container in (crontab.states, crontab.queue, crontab.running):
-        if job_id in container:
-            del container[job_id]
+    get_crontab(site).forget(job_id)
 
 
 def history(job_id, limit=20, start=0, status=None):
@@ -145,6 +154,16 @@ def history(job_id, limit=20, start=0, status=None):
         _existing(job_id)
         return []
     return state.history(limit=limit, start=start, status=status)
+
+
+def count_runs(job_id, status=None):
+    """How many runs of job ``job_id`` the history holds (of ``status``)."""
+    site = _site(ManageJobs)
+    state = get_crontab(site).state(job_id)
+    if state is None:
+        _existing(job_id)
+        return 0
+    return state.size(Status(status) if status else None)
 
 
 def clear_history(job_id):
@@ -172,15 +191,7 @@ def clock_health(now=None):
     (aware datetime or None), ``client``, ``seconds_ago`` and ``healthy``
     (a tick in the last 5 minutes)."""
     site = _site(ManageJobs)
-    now = now or utcnow()
-    at, client = engine.last_tick(get_crontab(site))
-    seconds = (now - at).total_seconds() if at is not None else None
-    return {
-        "last_tick": at,
-        "client": client,
-        "seconds_ago": seconds,
-        "healthy": seconds is not None and seconds <= HEALTHY_WITHIN,
-    }
+    return health.clock_status(get_crontab(site), now or utcnow())
 
 
 def tick(now=None):

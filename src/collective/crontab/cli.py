@@ -12,6 +12,7 @@ Exit codes: 0 done; 1 a run failed or did not happen; 2 bad usage, unknown
 site, user or job.
 """
 
+from collective.crontab.status import Status
 from datetime import datetime
 
 import argparse
@@ -209,7 +210,7 @@ def run(args):
         print(latest["message"])
     if latest["traceback"]:
         print(latest["traceback"], file=sys.stderr, end="")
-    return FAILED if latest["status"] == "failure" else OK
+    return FAILED if latest["status"] == Status.FAILURE else OK
 
 
 def tick(args):
@@ -217,8 +218,8 @@ def tick(args):
 
     summary = api.tick()
     print(json.dumps(summary, indent=2, default=str))
-    failed = [entry for entry in summary["ran"] if entry["status"] == "failure"]
-    return FAILED if failed or summary["abandoned"] else OK
+    failed = [entry for entry in summary["ran"] if entry["status"] == Status.FAILURE]
+    return FAILED if failed or summary[Status.ABANDONED] else OK
 
 
 def set_enabled(enabled):

@@ -1,7 +1,7 @@
 """Is the crontab healthy? The clock ticks and no enabled job is late.
 
 The clock is healthy when a tick reached the site in the last
-``api.HEALTHY_WITHIN`` seconds (the stored heartbeat is refreshed at least
+``HEALTHY_WITHIN`` seconds (the stored heartbeat is refreshed at least
 every ``log.HEARTBEAT_INTERVAL``, so every client of a ZEO cluster sees it).
 
 A job is late when its first slot after its last successful run ('success'
@@ -14,20 +14,21 @@ with an invalid schedule or time zone is a problem too.
 """
 
 from AccessControl import getSecurityManager
-from collective.crontab.api import HEALTHY_WITHIN
-from collective.crontab.jobs import JobError
+from collective.crontab.engine import last_tick
+from collective.crontab.exceptions import JobError
 from collective.crontab.jobs import read_jobs
-from collective.crontab.log import get_crontab
-from collective.crontab.log import RECENT
 from collective.crontab.permissions import ManageJobs
 from collective.crontab.schedule import GRACE
 from collective.crontab.schedule import utcnow
-from collective.crontab.tick import last_tick
+from collective.crontab.state import get_crontab
+from collective.crontab.state import RECENT
+from collective.crontab.status import SUCCEEDED
 from itertools import islice
 from plone.restapi.serializer.converters import json_compatible
 
 
-SUCCESSFUL = ("success", "warning")
+#: The clock is healthy if a tick reached the site this recently (seconds).
+HEALTHY_WITHIN = 300
 
 
 def check(site, now=None):
@@ -39,14 +40,8 @@ def check(site, now=None):
     if crontab is None:
         problem = "collective.crontab is not installed in this site"
         return {"healthy": False, "now": now, "problems": [problem]}
-    at, client = last_tick(crontab)
-    seconds = (now - at).total_seconds() if at is not None else None
-    clock = {
-        "last_tick": at,
-        "client": client,
-        "seconds_ago": seconds,
-        "healthy": seconds is not None and seconds <= HEALTHY_WITHIN,
-    }
+    clock = clock_status(crontab, now)
+    at, client, seconds = clock["last_tick"], clock["client"], clock["seconds_ago"]
     problems = []
     if at is None:
         problems.append("The clock has never ticked")
@@ -75,6 +70,20 @@ def check(site, now=None):
         "late": late,
         "invalid": invalid,
         "problems": problems,
+    }
+
+
+def clock_status(crontab, now):
+    """When the last tick reached the site: ``last_tick`` (aware datetime or
+    None), ``client``, ``seconds_ago`` and ``healthy`` (a tick in the last
+    HEALTHY_WITHIN seconds)."""
+    at, client = last_tick(crontab)
+    seconds = (now - at).total_seconds() if at is not None else None
+    return {
+        "last_tick": at,
+        "client": client,
+        "seconds_ago": seconds,
+        "healthy": seconds is not None and seconds <= HEALTHY_WITHIN,
     }
 
 
@@ -119,10 +128,10 @@ def _text(moment):
 
 def _last_success(state):
     """The latest successful run among the last RECENT entries, or None."""
-    if state.last_run and state.last_run["status"] in SUCCESSFUL:
+    if state.last_run and state.last_run["status"] in SUCCEEDED:
         return state.last_run
     for run in islice(state.runs.values(), RECENT):
-        if run.status in SUCCESSFUL:
+        if run.status in SUCCEEDED:
             return run.as_dict()
     return None
 

@@ -9,7 +9,6 @@ from zope.schema.vocabulary import SimpleVocabulary
 
 
 JOBS_PREFIX = "collective.crontab.jobs"
-STATUSES = ("success", "warning", "failure", "abandoned")
 
 
 class IBrowserLayer(IDefaultBrowserLayer):

@@ -4,12 +4,13 @@ A job is the group of records ``collective.crontab.jobs/<job-id>.<field>`` of
 the ICronJob schema, so any add-on can ship jobs in its own registry.xml.
 """
 
+from collective.crontab.exceptions import JobError
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronJob
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import schedule_for
-from collective.crontab.schedule import ScheduleError
 from collective.crontab.schedule import validate_timezone
 from dataclasses import dataclass
 from dataclasses import field
@@ -27,19 +28,6 @@ FIELDS = tuple(name for name, _field in getFieldsInOrder(ICronJob))
 MAX_ARGUMENT_LENGTH = 10000
 EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+$")
 PING_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
-
-
-class JobError(ValueError):
-    """A job definition that cannot be stored or run.
-
-    ``errors`` maps field names to messages; str() names the job and fields.
-    """
-
-    def __init__(self, job_id, errors):
-        self.job_id = job_id
-        self.errors = dict(errors)
-        details = "; ".join("{}: {}".format(*item) for item in self.errors.items())
-        super().__init__(f"Cron job '{job_id}': {details}")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ short timeout; a ping that fails is logged and never fails the run.
 from collective.crontab import _
 from collective.crontab import logger
 from collective.crontab.jobs import read_job
+from collective.crontab.status import Status
 from email.message import EmailMessage
 from email.utils import formataddr
 from plone.registry.interfaces import IRegistry
@@ -27,8 +28,12 @@ import urllib.request
 
 #: Seconds a ping may take before it is given up.
 PING_TIMEOUT = 5
-FAILED = ("failure", "abandoned")
-PING_SUFFIX = {"start": "/start", "success": "", "warning": "", "failure": "/fail"}
+PING_SUFFIX = {
+    "start": "/start",
+    Status.SUCCESS: "",
+    Status.WARNING: "",
+    Status.FAILURE: "/fail",
+}
 
 
 def run_recorded(job_id, state):
@@ -36,9 +41,10 @@ def run_recorded(job_id, state):
     failure streak and, at its start or end, mail the job's ``notify`` list
     once that transaction is committed."""
     run = state.runs[state.runs.minKey()]
-    if run.status in ("missed", "skipped"):
+    status = Status(run.status)
+    if not status.ran:
         return
-    failed = run.status in FAILED
+    failed = status.failed
     if failed == state.failing:
         return
     state.failing = failed

@@ -12,6 +12,7 @@ it skips the wall times that do not exist and runs twice through the repeated
 hour.
 """
 
+from collective.crontab.exceptions import ScheduleError
 from copy import copy
 from croniter import croniter
 from croniter import CroniterBadDateError
@@ -45,10 +46,6 @@ _MAX_SHIFT = timedelta(hours=3)
 _TICK = timedelta(microseconds=1)
 _FIELD = re.compile(r"^[0-9A-Za-z*/,\-#L?]+$")
 _FIELD_NAMES = ("minute", "hour", "day of month", "month", "day of week")
-
-
-class ScheduleError(ValueError):
-    """A cron expression or time zone that cannot be used."""
 
 
 def normalize(expression):  # noqa: C901

@@ -1,7 +1,7 @@
 """Keep runtime state in step with the job records in the registry."""
 
 from collective.crontab.jobs import job_of_record
-from collective.crontab.log import get_crontab
+from collective.crontab.state import get_crontab
 from plone.registry.interfaces import IRecordAddedEvent
 from plone.registry.interfaces import IRecordModifiedEvent
 from zope.component.hooks import getSite

@@ -6,7 +6,8 @@ from collective.crontab import api
 from collective.crontab.controlpanel.base import format_error
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.display import STATUS_TITLES
-from collective.crontab.jobs import JobError
+from collective.crontab.exceptions import JobError
+from collective.crontab.status import Status
 from datetime import timedelta
 from plone.protect import CheckAuthenticator
 from plone.protect import PostOnly
@@ -77,7 +78,7 @@ class RunJob(JobAction):
         mapping.update(
             status=self.translate(STATUS_TITLES[status]), message=ran[0]["message"]
         )
-        kind = {"success": "info", "warning": "warning"}.get(status, "error")
+        kind = {Status.SUCCESS: "info", Status.WARNING: "warning"}.get(status, "error")
         return (
             _(
                 "No tick reached the site in the last 5 minutes, so ${title} ran "

@@ -4,7 +4,6 @@ and the current job."""
 from collective.crontab import _
 from collective.crontab import api
 from collective.crontab.controlpanel import display
-from collective.crontab.jobs import site_timezone
 from collective.crontab.schedule import utcnow
 from plone.protect.utils import addTokenToUrl
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
@@ -32,7 +31,7 @@ class PanelMixin:
 
     @property
     def site_zone(self):
-        return site_timezone()
+        return api.site_timezone()
 
     @property
     def site_url(self):
@@ -118,12 +117,4 @@ def format_error(error):
     return "; ".join("{}: {}".format(*item) for item in error.errors.items())
 
 
-STATUS_FILTER = (
-    ("", _("All")),
-    ("success", display.STATUS_TITLES["success"]),
-    ("warning", display.STATUS_TITLES["warning"]),
-    ("failure", display.STATUS_TITLES["failure"]),
-    ("abandoned", display.STATUS_TITLES["abandoned"]),
-    ("missed", display.STATUS_TITLES["missed"]),
-    ("skipped", display.STATUS_TITLES["skipped"]),
-)
+STATUS_FILTER = (("", _("All")), *display.STATUS_TITLES.items())

@@ -1,7 +1,7 @@
 """How the panel shows times, durations and run statuses."""
 
 from collective.crontab import _
-from collective.crontab.log import STATUS_NAMES
+from collective.crontab.status import Status
 from datetime import datetime
 from datetime import UTC
 from zoneinfo import ZoneInfo
@@ -9,20 +9,20 @@ from zoneinfo import ZoneInfo
 
 #: Bootstrap colour of each run status (badges and the strip of recent runs).
 STATUS_COLOURS = {
-    "success": "success",
-    "warning": "warning",
-    "failure": "danger",
-    "abandoned": "dark",
-    "missed": "secondary",
-    "skipped": "secondary",
+    Status.SUCCESS: "success",
+    Status.WARNING: "warning",
+    Status.FAILURE: "danger",
+    Status.ABANDONED: "dark",
+    Status.MISSED: "secondary",
+    Status.SKIPPED: "secondary",
 }
 STATUS_TITLES = {
-    "success": _("Success"),
-    "warning": _("Warning"),
-    "failure": _("Failure"),
-    "abandoned": _("Abandoned"),
-    "missed": _("Missed"),
-    "skipped": _("Skipped"),
+    Status.SUCCESS: _("Success"),
+    Status.WARNING: _("Warning"),
+    Status.FAILURE: _("Failure"),
+    Status.ABANDONED: _("Abandoned"),
+    Status.MISSED: _("Missed"),
+    Status.SKIPPED: _("Skipped"),
 }
 
 
@@ -76,7 +76,7 @@ def strip(recent, zone):
     strip, oldest first: dicts with status, colour and started time."""
     squares = []
     for code, started, seconds in reversed(tuple(recent)):
-        status = STATUS_NAMES.get(code, "failure")
+        status = Status.from_code(code)
         when = datetime.fromtimestamp(started, UTC)
         squares.append({
             "status": status,

@@ -8,10 +8,10 @@ from collective.crontab.controlpanel import display
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.preview import preview
 from collective.crontab.controlpanel.views import in_words
+from collective.crontab.exceptions import JobError
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronJobForm
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.jobs import JobError
-from collective.crontab.schedule import ScheduleError
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
 from plone.z3cform import layout
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile

@@ -5,13 +5,10 @@ from collective.crontab import api
 from collective.crontab.controlpanel import display
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.base import STATUS_FILTER
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.interfaces import STATUSES
-from collective.crontab.jobs import job_ids
-from collective.crontab.log import get_crontab
-from collective.crontab.log import STATUS_CODES
 from collective.crontab.schedule import describe
-from collective.crontab.schedule import ScheduleError
+from collective.crontab.status import Status
 from functools import lru_cache
 from plone.batching import Batch
 from plone.batching.browser import PloneBatchView
@@ -48,19 +45,17 @@ class JobListView(PanelMixin, BrowserView):
     def batch(self):
         if not hasattr(self, "_batch"):
             start = int(self.request.form.get("b_start", 0) or 0)
-            self._batch = Batch(job_ids(), JOBS_PER_PAGE, start)
+            self._batch = Batch(api.job_ids(), JOBS_PER_PAGE, start)
         return self._batch
 
     def batching(self):
         return PloneBatchView(self.context, self.request)(self.batch)
 
     def rows(self):
-        crontab = get_crontab(self.context)
         locale = (self.request.get("LANGUAGE") or "en")[:2]
-        return [self.row(api.get_job(job_id), crontab, locale) for job_id in self.batch]
+        return [self.row(api.get_job(job_id), locale) for job_id in self.batch]
 
-    def row(self, job, crontab, locale):
-        state = crontab.state(job["id"])
+    def row(self, job, locale):
         runner = queryUtility(ICronRunner, name=job["runner"])
         last = job["last_run"]
         zone = self.site_zone
@@ -87,7 +82,7 @@ class JobListView(PanelMixin, BrowserView):
             "last_relative": last and self.relative(last["started"]),
             "last_duration": last and display.duration(last["duration"]),
             "last_message": last and last["message"],
-            "strip": display.strip(state.recent if state is not None else (), zone),
+            "strip": display.strip(job["recent"], zone),
             "edit_url": self.page_url("edit", job["id"]),
             "history_url": self.page_url("history", job["id"]),
             "delete_url": self.page_url("delete", job["id"]),
@@ -102,10 +97,9 @@ class HistoryView(PanelMixin, BrowserView):
     def update(self):
         self.job = self.job_or_404()
         status = self.request.form.get("status") or None
-        self.status = status if status in (*STATUSES, "missed", "skipped") else None
+        self.status = Status(status) if status in tuple(Status) else None
         start = int(self.request.form.get("b_start", 0) or 0)
-        state = get_crontab(self.context).state(self.job["id"])
-        total = self._count(state)
+        total = api.count_runs(self.job["id"], self.status)
         runs = api.history(
             self.job["id"], limit=RUNS_PER_PAGE, start=start, status=self.status
         )
@@ -114,16 +108,6 @@ class HistoryView(PanelMixin, BrowserView):
     def __call__(self):
         self.update()
         return self.index()
-
-    def _count(self, state):
-        if state is None:
-            return 0
-        if self.status is None:
-            return state.count
-        code = STATUS_CODES[self.status]
-        if len(state.recent) == state.count:
-            return sum(1 for entry in state.recent if entry[0] == code)
-        return sum(1 for run in state.runs.values() if run.status == self.status)
 
     def batching(self):
         return PloneBatchView(self.context, self.request)(self.batch)

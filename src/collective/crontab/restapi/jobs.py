@@ -5,9 +5,7 @@ Errors are JSON: 400 names the bad fields, 403 the owner rule, 404 the job.
 """
 
 from collective.crontab import api
-from collective.crontab.jobs import JobError
-from collective.crontab.jobs import read_job
-from collective.crontab.log import get_crontab
+from collective.crontab.exceptions import JobError
 from plone.protect.interfaces import IDisableCSRFProtection
 from plone.restapi.batching import HypermediaBatch
 from plone.restapi.deserializer import json_body
@@ -28,15 +26,17 @@ SERVICE = "@crontab"
 class Runs:
     """The runs of a job, newest first, as a sequence for plone.batching."""
 
-    def __init__(self, state):
-        self.count = state.count if state is not None else 0
-        self.runs = state.runs.values() if state is not None else ()
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self.count = api.count_runs(job_id)
 
     def __len__(self):
         return self.count
 
     def __getitem__(self, index):
-        return self.runs[index].as_dict()
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        return api.history(self.job_id, limit=1, start=index)[0]
 
 
 class Failure(Exception):
@@ -85,8 +85,10 @@ class CrontabService(Service):
             path = "/".join([SERVICE, *self.params])
             raise Failure(404, "NotFound", f"Unknown endpoint {path}")
         job_id = self.params[0]
-        if read_job(job_id) is None:
-            raise Failure(404, "NotFound", f"There is no cron job '{job_id}'")
+        try:
+            api.get_job(job_id)
+        except KeyError as error:
+            raise Failure(404, "NotFound", error.args[0]) from None
         return job_id
 
     def job(self, data):
@@ -122,9 +124,7 @@ class CrontabGet(CrontabService):
             return {"@id": self.url(), "items": items, "items_total": len(items)}
         job_id = self.job_id()
         result = self.job(api.get_job(job_id))
-        batch = HypermediaBatch(
-            self.request, Runs(get_crontab(self.context).state(job_id))
-        )
+        batch = HypermediaBatch(self.request, Runs(job_id))
         result["history"] = {"items": list(batch), "items_total": batch.items_total}
         if batch.links:
             result["history"]["batching"] = batch.links

@@ -1,8 +1,8 @@
 """Shared set-up for tests that tick a real site (they commit)."""
 
 from collective.crontab import api
-from collective.crontab.log import get_crontab
 from collective.crontab.schedule import UTC
+from collective.crontab.state import get_crontab
 from collective.crontab.testing import FUNCTIONAL_TESTING
 from collective.crontab.tests.runners import traces
 from datetime import datetime
@@ -22,7 +22,7 @@ def minutes(n):
 
 
 class FakeClock:
-    """The engine's clock, injected (tick.clock): it moves when told."""
+    """The engine's time source, injected (engine.current_time): it moves when told."""
 
     def __init__(self, now):
         self.now = now

@@ -1,10 +1,10 @@
 """Runners used by the tests; each leaves a trace a test can read back."""
 
 from AccessControl import getSecurityManager
+from collective.crontab import engine
 from collective.crontab import RunResult
-from collective.crontab import tick
+from collective.crontab.engine import running_slot
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.tick import running_slot
 from pathlib import Path
 from zope.annotation.interfaces import IAnnotations
 from zope.interface import implementer
@@ -132,5 +132,5 @@ class Takes(Base):
     """Takes ``seconds`` on the engine's clock (a tests.base.FakeClock)."""
 
     def __call__(self, site, job):
-        tick.clock.advance(int(job.arguments["seconds"]))
+        engine.current_time.advance(int(job.arguments["seconds"]))
         return "done"

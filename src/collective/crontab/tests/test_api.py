@@ -2,7 +2,7 @@
 
 from AccessControl import Unauthorized
 from collective.crontab import api
-from collective.crontab.jobs import JobError
+from collective.crontab.exceptions import JobError
 from collective.crontab.testing import INTEGRATION_TESTING
 from plone.app.testing import login
 from plone.app.testing import logout

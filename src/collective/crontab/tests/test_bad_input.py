@@ -2,7 +2,7 @@
 the job and the field, and nothing already stored is lost or half-written."""
 
 from collective.crontab import api
-from collective.crontab.jobs import JobError
+from collective.crontab.exceptions import JobError
 from collective.crontab.jobs import read_job
 from collective.crontab.testing import FUNCTIONAL_TESTING
 from collective.crontab.testing import INTEGRATION_TESTING

@@ -1,8 +1,8 @@
 """The control panel, through zope.testbrowser against a real Plone site."""
 
 from collective.crontab import api
-from collective.crontab.log import get_crontab
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import get_crontab
 from collective.crontab.testing import FUNCTIONAL_TESTING
 from collective.crontab.tests.runners import traces
 from datetime import timedelta

@@ -2,11 +2,11 @@
 checked by counting, never by timing."""
 
 from collective.crontab import api
+from collective.crontab import engine
 from collective.crontab import schedule
-from collective.crontab import tick as engine
 from collective.crontab.jobs import validate
 from collective.crontab.jobs import write_job
-from collective.crontab.log import JobState
+from collective.crontab.state import JobState
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase

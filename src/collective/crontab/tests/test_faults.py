@@ -2,7 +2,7 @@
 commit meets a real ConflictError, and races lost to another connection."""
 
 from collective.crontab import api
-from collective.crontab import tick as engine
+from collective.crontab import engine
 from collective.crontab.tests.base import FakeClock
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
@@ -18,8 +18,8 @@ import transaction
 class TestOverlong(TickTestCase):
     def setUp(self):
         super().setUp()
-        self.clock = engine.clock = FakeClock(T0)
-        self.addCleanup(setattr, engine, "clock", engine.utcnow)
+        self.clock = engine.current_time = FakeClock(T0)
+        self.addCleanup(setattr, engine, "current_time", engine.utcnow)
 
     def run_taking(self, seconds, max_runtime=3600):
         self.add(

@@ -3,6 +3,7 @@
 from collective.crontab import api
 from collective.crontab.health import check
 from collective.crontab.health import details
+from collective.crontab.health import HEALTHY_WITHIN
 from collective.crontab.schedule import utcnow
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
@@ -28,7 +29,7 @@ class TestClock(TickTestCase):
 
     def test_recent_tick_is_healthy(self):
         api.tick(T0)
-        result = check(self.portal, T0 + timedelta(seconds=api.HEALTHY_WITHIN))
+        result = check(self.portal, T0 + timedelta(seconds=HEALTHY_WITHIN))
         self.assertTrue(result["healthy"])
         self.assertEqual(result["clock"]["last_tick"], T0)
         self.assertEqual(result["problems"], [])
@@ -36,7 +37,7 @@ class TestClock(TickTestCase):
 
     def test_silent_clock_is_unhealthy(self):
         api.tick(T0)
-        result = check(self.portal, T0 + timedelta(seconds=api.HEALTHY_WITHIN + 1))
+        result = check(self.portal, T0 + timedelta(seconds=HEALTHY_WITHIN + 1))
         self.assertFalse(result["healthy"])
         self.assertFalse(result["clock"]["healthy"])
         self.assertIn("The clock has not ticked for 5 minutes", result["problems"][0])

@@ -1,6 +1,6 @@
 from collective.crontab import api
 from collective.crontab import notifications
-from collective.crontab.jobs import JobError
+from collective.crontab.exceptions import JobError
 from collective.crontab.schedule import utcnow
 from collective.crontab.testing import listen_port
 from collective.crontab.tests.base import minutes

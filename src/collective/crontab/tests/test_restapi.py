@@ -2,8 +2,8 @@
 
 from collective.crontab import api
 from collective.crontab.jobs import read_job
-from collective.crontab.log import get_crontab
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import get_crontab
 from collective.crontab.testing import HTTP_TESTING
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0

@@ -1,13 +1,13 @@
 """The built-in runners, run through the tick like any job."""
 
 from collective.crontab import api
+from collective.crontab.engine import run_as
 from collective.crontab.jobs import Job
 from collective.crontab.runners.pack import PackDatabase
 from collective.crontab.runners.vocabulary import runners_vocabulary
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
-from collective.crontab.tick import run_as
 from OFS.Application import Application
 from OFS.Folder import Folder
 from plone.app.testing import SITE_OWNER_NAME

@@ -1,9 +1,9 @@
 """The scheduling maths, on its own (no Zope)."""
 
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.schedule import describe
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import Schedule
-from collective.crontab.schedule import ScheduleError
 from collective.crontab.schedule import UTC
 from collective.crontab.schedule import validate_timezone
 from datetime import datetime

@@ -10,10 +10,10 @@ hour, keeping their real cadence. Everywhere else the slots must be exactly
 croniter's.
 """
 
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.schedule import GRACE
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import Schedule
-from collective.crontab.schedule import ScheduleError
 from collective.crontab.schedule import UTC
 from croniter import croniter
 from datetime import datetime

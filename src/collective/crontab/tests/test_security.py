@@ -3,8 +3,8 @@ jobs run with their owner's rights, never more; bounded runner output."""
 
 from AccessControl import Unauthorized
 from collective.crontab import api
-from collective.crontab.log import MAX_TEXT
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import MAX_TEXT
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase

@@ -1,6 +1,6 @@
 from collective.crontab import api
 from collective.crontab.interfaces import IBrowserLayer
-from collective.crontab.log import ANNOTATION_KEY
+from collective.crontab.state import ANNOTATION_KEY
 from collective.crontab.testing import INTEGRATION_TESTING
 from plone.app.testing import setRoles
 from plone.app.testing import TEST_USER_ID

@@ -16,7 +16,7 @@ bound); each step is ``name=value``, done in order, and prints JSON lines:
 
 from AccessControl.SecurityManagement import newSecurityManager
 from collective.crontab import api
-from collective.crontab import tick as engine
+from collective.crontab import engine
 from datetime import datetime
 from pathlib import Path
 from zope.component.hooks import setSite

@@ -1,9 +1,9 @@
 """The tick: what runs when, in which transaction, as whom, and the log."""
 
 from collective.crontab import api
-from collective.crontab import tick as engine
-from collective.crontab.log import HEARTBEAT_INTERVAL
+from collective.crontab import engine
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import HEARTBEAT_INTERVAL
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
@@ -186,8 +186,8 @@ class TestRecording(TickTestCase):
         self.assertEqual(api.get_job("strip")["last_status"], "success")
 
     def test_long_message_truncated(self):
-        from collective.crontab.log import MAX_TEXT
-        from collective.crontab.log import truncate
+        from collective.crontab.state import MAX_TEXT
+        from collective.crontab.state import truncate
 
         text = truncate("x" * (MAX_TEXT * 3))
         self.assertLessEqual(len(text), MAX_TEXT)

@@ -1,8 +1,8 @@
 """The run log: bounded history, bounded bytes per appended run."""
 
-from collective.crontab.log import Crontab
-from collective.crontab.log import JobState
 from collective.crontab.schedule import UTC
+from collective.crontab.state import Crontab
+from collective.crontab.state import JobState
 from datetime import datetime
 from datetime import timedelta
 from ZODB.DB import DB

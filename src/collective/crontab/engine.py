@@ -12,14 +12,16 @@ from AccessControl.SecurityManagement import setSecurityManager
 from collective.crontab import logger
 from collective.crontab import notifications
 from collective.crontab import RunResult
+from collective.crontab.exceptions import JobError
+from collective.crontab.exceptions import NotInstalled
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.jobs import JobError
 from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import site_timezone
-from collective.crontab.log import get_crontab
-from collective.crontab.log import HEARTBEAT_INTERVAL
 from collective.crontab.schedule import Plan
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import get_crontab
+from collective.crontab.state import HEARTBEAT_INTERVAL
+from collective.crontab.status import Status
 from contextlib import contextmanager
 from datetime import datetime
 from datetime import timedelta
@@ -46,8 +48,8 @@ CLIENT = os.environ.get("CRONTAB_CLIENT", f"{socket.gethostname()}:{os.getpid()}
 CONFLICT_RETRIES = 3
 #: Attempts at recording a run: a run that happened must not go unlogged.
 RECORD_RETRIES = 10
-#: The engine's clock for the start and end of runs (tests replace it).
-clock = utcnow
+#: The time the engine reads for the start and end of runs (tests replace it).
+current_time = utcnow
 _running = threading.local()
 #: The time a job not yet looked at can next be due: it comes first.
 _UNSEEN = datetime.min.replace(tzinfo=UTC)
@@ -63,10 +65,6 @@ def last_tick(crontab):
     if stored[0] is None or (seen is not None and seen[0] > stored[0]):
         return seen or (None, "")
     return stored
-
-
-class NotInstalled(RuntimeError):
-    """collective.crontab is not installed in this site."""
 
 
 class _JobsCache:
@@ -130,10 +128,10 @@ class Summary:
             "client": CLIENT,
             "jobs": len(cache.jobs) + len(cache.invalid),
             "ran": [],
-            "skipped": [],
-            "missed": [],
+            Status.SKIPPED: [],
+            Status.MISSED: [],
             "lost": [],
-            "abandoned": [],
+            Status.ABANDONED: [],
             "invalid": dict(cache.invalid),
         }
 
@@ -243,7 +241,7 @@ def _claim(crontab, job, now, summary):  # noqa: C901
                 state,
                 job,
                 first,
-                "missed",
+                Status.MISSED,
                 f"Missed the slots from {first.isoformat()} to "
                 f"{deadline.isoformat()} (more than 5 minutes late); "
                 f"catch-up policy '{job.catch_up}'",
@@ -256,20 +254,20 @@ def _claim(crontab, job, now, summary):  # noqa: C901
                         state,
                         job,
                         slot,
-                        "skipped",
+                        Status.SKIPPED,
                         "Not run: the run of {} on {} is still going".format(
                             state.lease["slot"].isoformat(), state.lease["client"]
                         ),
                     )
-                return "skipped", plan, None, None
+                return Status.SKIPPED, plan, None, None
             _abandon_lease(crontab, job.id, state, job.history)
         state.last = plan.last
         if not plan.run:
-            return "missed", plan, None, None
+            return Status.MISSED, plan, None, None
         expires = now + timedelta(seconds=job.max_runtime)
         lease = {
             "slot": plan.run[0],
-            "started": clock(),
+            "started": current_time(),
             "client": CLIENT,
             "expires": expires,
         }
@@ -286,11 +284,11 @@ def _claim(crontab, job, now, summary):  # noqa: C901
             winner or "another client",
         )
         summary.add("lost", job.id, slot, to=winner)
-    elif result == "skipped":
+    elif result == Status.SKIPPED:
         for slot in plan.run:
-            summary.add("skipped", job.id, slot)
+            summary.add(Status.SKIPPED, job.id, slot)
     if plan.missed:
-        summary.add("missed", job.id, plan.missed[0])
+        summary.add(Status.MISSED, job.id, plan.missed[0])
     return plan, lease
 
 
@@ -301,7 +299,7 @@ def _holder(state):
 
 
 def _ledger(state, job, slot, status, message):
-    started = clock()
+    started = current_time()
     state.append(
         job.history,
         slot=slot,
@@ -326,8 +324,8 @@ def _execute(site, job, slot):
 
 
 def _attempt(site, job, slot):
-    started = clock()
-    status, message, trace = "failure", "", ""
+    started = current_time()
+    status, message, trace = Status.FAILURE, "", ""
     notifications.ping(job, "start")
     for attempt in range(1, CONFLICT_RETRIES + 1):
         try:
@@ -345,19 +343,19 @@ def _attempt(site, job, slot):
             break
         except ConflictError:
             transaction.abort()
-            status = "failure"
+            status = Status.FAILURE
             message = f"Gave up after {attempt} conflicting attempts"
             trace = traceback.format_exc()
         except Exception as error:
             transaction.abort()
-            status, trace = "failure", traceback.format_exc()
+            status, trace = Status.FAILURE, traceback.format_exc()
             message = f"{type(error).__name__}: {error}"
             logger.warning("Cron job '%s' failed: %s", job.id, message)
             break
-    finished = clock()
+    finished = current_time()
     duration = (finished - started).total_seconds()
-    if duration > job.max_runtime and status in ("success", "warning"):
-        status = "warning"
+    if duration > job.max_runtime and status.succeeded:
+        status = Status.WARNING
         message = (
             f"{message}\n" if message else ""
         ) + f"ran {_span(duration)}, limit {_span(job.max_runtime)}"
@@ -367,10 +365,10 @@ def _attempt(site, job, slot):
 
 def _outcome(result):
     if result is None:
-        return "success", ""
+        return Status.SUCCESS, ""
     if isinstance(result, RunResult):
         return result.status, result.message
-    return "success", str(result)
+    return Status.SUCCESS, str(result)
 
 
 def _span(seconds):
@@ -437,7 +435,7 @@ def _abandon(crontab, cache, job_id, now, summary):
         return True
 
     if _write(abandon):
-        summary.add("abandoned", job_id)
+        summary.add(Status.ABANDONED, job_id)
 
 
 def _abandon_lease(crontab, job_id, state, limit):
@@ -448,7 +446,7 @@ def _abandon_lease(crontab, job_id, state, limit):
         started=lease["started"],
         finished=lease["expires"],
         duration=(lease["expires"] - lease["started"]).total_seconds(),
-        status="abandoned",
+        status=Status.ABANDONED,
         traceback="",
         client=lease["client"],
         message="Abandoned: the run started on {} did not finish within its "
@@ -475,7 +473,7 @@ def _run_queued(site, crontab, cache, job_id, now, summary):
         expires = now + timedelta(seconds=job.max_runtime)
         state.lease = {
             "slot": now,
-            "started": clock(),
+            "started": current_time(),
             "client": CLIENT,
             "expires": expires,
         }

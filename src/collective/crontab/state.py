@@ -13,6 +13,7 @@ conflict and appending a run writes a bounded number of bytes:
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
+from collective.crontab.status import Status
 from datetime import timedelta
 from persistent import Persistent
 from zope.annotation.interfaces import IAnnotations
@@ -23,15 +24,6 @@ RECENT = 20
 MAX_TEXT = 64 * 1024
 #: A tick refreshes the stored heartbeat once it is this old (runs or not).
 HEARTBEAT_INTERVAL = timedelta(minutes=4)
-STATUS_CODES = {
-    "success": "s",
-    "warning": "w",
-    "failure": "f",
-    "abandoned": "a",
-    "missed": "m",
-    "skipped": "k",
-}
-STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 
 
 class History(LOBTree):
@@ -58,7 +50,7 @@ class Run(Persistent):
             "started": self.started,
             "finished": self.finished,
             "duration": self.duration,
-            "status": self.status,
+            "status": Status(self.status),
             "message": self.message,
             "traceback": self.traceback,
             "client": self.client,
@@ -82,6 +74,7 @@ class JobState(Persistent):
         """Add a run and trim the history to ``limit`` runs."""
         for name in ("message", "traceback"):
             values[name] = truncate(values.get(name) or "")
+        values["status"] = str(Status(values["status"]))  # stored as plain text
         run = Run(**values)
         key = -int(values["started"].timestamp() * 1_000_000)
         while key in self.runs:
@@ -91,11 +84,12 @@ class JobState(Persistent):
         while self.count > limit:
             del self.runs[self.runs.maxKey()]
             self.count -= 1
-        summary = dict(run.as_dict(), traceback="")
-        if run.status not in ("missed", "skipped"):
+        summary = dict(run.as_dict(), status=run.status, traceback="")
+        status = Status(run.status)
+        if status.ran:
             self.last_run = summary
         entry = (
-            STATUS_CODES[run.status],
+            status.code,
             int(values["started"].timestamp()),  # whole seconds: 4 bytes fewer each
             values["duration"],
         )
@@ -112,6 +106,14 @@ class JobState(Persistent):
                 break
             result.append(run.as_dict())
         return result
+
+    def size(self, status=None):
+        """How many runs the history holds (with ``status``: of that status)."""
+        if status is None:
+            return self.count
+        if len(self.recent) == self.count:  # all of them are in the strip
+            return sum(1 for entry in self.recent if entry[0] == status.code)
+        return sum(1 for _run in self._runs(status))
 
     def _runs(self, status):
         for run in self.runs.values():
@@ -148,6 +150,12 @@ class Crontab(Persistent):
         self.queue = OOBTree()  # job id -> requested at: "run now"
         self.version = Length()  # bumped on every change of a job's records
         self.heartbeat = Heartbeat()
+
+    def forget(self, job_id):
+        """Remove the state, the history and any queued run of ``job_id``."""
+        for container in (self.states, self.queue, self.running):
+            if job_id in container:
+                del container[job_id]
 
     def state(self, job_id, create=False):
         state = self.states.get(job_id)
