@@ -160,7 +160,8 @@ class TestCrash(unittest.TestCase):
             (run["slot"], run["status"], run["client"]) for run in runs["blocky"]
         )
         print(
-            f"\nrun ending during a {cluster.storage_name} outage: {ledger}",
+            f"\nrun ending during a {cluster.storage_name} outage: "
+            + ", ".join(f"{at:%H:%M} {status} on {by}" for at, status, by in ledger),
             file=sys.stderr,
         )
         self.assertEqual(len(ledger), 2, ledger)
