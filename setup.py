@@ -40,7 +40,6 @@ setup(
         "plone.app.registry",
         "plone.restapi",
         "z3c.form",
-        "croniter>=6",
         "cron-descriptor",
     ],
     extras_require={
@@ -50,6 +49,8 @@ setup(
         "test": [
             "plone.app.testing",
             "plone.app.contenttypes",
+            "cronsim",
+            "croniter",  # the benchmark's naive tick
             "hypothesis",
             "playwright",
             "ZEO",

@@ -9,6 +9,7 @@ bench/results.json and prints the table.
 from AccessControl.SecurityManagement import newSecurityManager
 from AccessControl.SecurityManagement import noSecurityManager
 from bench import naive
+from bench import schedule as schedule_bench
 from bench import views
 from collective.crontab import jobs as registry_jobs
 from collective.crontab.controlpanel.views import JOBS_PER_PAGE
@@ -57,6 +58,8 @@ TARGETS = {
     "bytes_per_run_ratio": ("<=", 1.5),
     "bytes_per_run": ("<=", 4096),
     "panel_ratio": ("<=", 5),
+    "next_after_vs_cronsim": ("<=", 3),
+    "next_after_vs_cronsim_dst": ("<=", 3),
 }
 
 
@@ -217,7 +220,15 @@ class Bench:
         self.bytes_per_run()
         self.due()
         self.panel()
+        self.next_after()
         return self.results
+
+    def next_after(self):
+        self.step("next_after vs cronsim, steady and across DST changes")
+        steady, edges, details = schedule_bench.figures()
+        self.results["next_after_vs_cronsim"] = steady
+        self.results["next_after_vs_cronsim_dst"] = edges
+        self.details["next_after_vs_cronsim"] = details
 
     def step(self, text):
         print(f"{time.perf_counter() - STARTED:7.1f}s  {text}", flush=True)
@@ -470,6 +481,8 @@ ROWS = (
     ("bytes_per_run", "bytes per run (10,000-run history)"),
     ("per_job_overhead_100_due", "ms per job beyond the runner, 100 due"),
     ("panel_ratio", "panel, 1,000 jobs + 100,000 runs ÷ 10 jobs"),
+    ("next_after_vs_cronsim", "next_after ÷ cronsim, worst expression"),
+    ("next_after_vs_cronsim_dst", "next_after ÷ cronsim, worst across DST"),
 )
 
 

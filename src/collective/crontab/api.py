@@ -6,6 +6,12 @@ for jobs and history, ``collective.crontab.RunTick`` for ``tick``. Jobs
 created or edited here run as the editing user; only a Manager may name
 another owner.
 
+Every function that changes a job records the change in the job's change
+log (``changes``): who, when, which fields old -> new, and ``via``, through
+what: a ``collective.crontab.state.Via`` ("api", the default: Python code;
+"panel", "rest", "cli", "import": a profile's registry.xml; "upgrade": an
+upgrade step).
+
 Raises ``collective.crontab.jobs.JobError`` (naming the job and the fields)
 for bad input, ``AccessControl.Unauthorized`` for missing rights, and
 ``KeyError`` for an unknown job id.
@@ -15,8 +21,10 @@ from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
 from collective.crontab import engine
 from collective.crontab import health
+from collective.crontab import logger
 from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import NotInstalled
+from collective.crontab.interfaces import ICronRunner
 from collective.crontab.jobs import FIELDS
 from collective.crontab.jobs import job_ids as stored_job_ids
 from collective.crontab.jobs import read_job
@@ -28,9 +36,12 @@ from collective.crontab.jobs import write_job
 from collective.crontab.permissions import ManageJobs
 from collective.crontab.permissions import RunTick
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import changed_fields
 from collective.crontab.state import get_crontab
+from collective.crontab.state import Via
 from collective.crontab.status import Status
 from dataclasses import asdict
+from zope.component import queryUtility
 from zope.component.hooks import getSite
 
 import transaction
@@ -74,7 +85,37 @@ def _as_dict(site, job, now=None):
     data["running"] = dict(state.lease) if state is not None and state.lease else None
     data["queued"] = job.id in get_crontab(site).queue
     data["recent"] = tuple(state.recent) if state is not None else ()
+    data.update(_shipped(job, data, state))
     return data
+
+
+def _shipped(job, data, state):
+    """Where a job an add-on ships comes from and how it differs here."""
+    origin = state.origin if state is not None else None
+    if origin is None:
+        return {"origin": None, "customized": [], "orphaned": False, "shipped": None}
+    return {
+        "origin": origin.profile,
+        "customized": [
+            name for name in FIELDS if origin.values.get(name) != data[name]
+        ],
+        "orphaned": queryUtility(ICronRunner, name=job.runner) is None,
+        "shipped": dict(origin.values),
+    }
+
+
+def _who():
+    return getSecurityManager().getUser().getId() or ""
+
+
+def _log_change(site, job_id, before, via, note=""):
+    """Record in the job's change log how it differs from ``before`` (a dict
+    of its fields, None for a new job); in the transaction of the change."""
+    after = asdict(read_job(job_id))
+    fields = changed_fields(before, {name: after[name] for name in FIELDS})
+    if fields:
+        state = get_crontab(site).state(job_id, create=True)
+        state.log_change(_who(), via, fields, note)
 
 
 def _owner(site, job_id, fields):
@@ -117,33 +158,64 @@ def get_job(job_id):
     return _as_dict(site, _existing(job_id))
 
 
-def add_job(job_id, **fields):
+def add_job(job_id, *, via=Via.API, **fields):
     """Create job ``job_id``; required fields: title, runner, schedule."""
     site = _site(ManageJobs)
     if read_job(job_id) is not None:
         raise JobError(job_id, {"id": "a job with this id already exists"})
     fields["owner"] = _owner(site, job_id, fields)
     write_job(job_id, validate(job_id, fields))
+    _log_change(site, job_id, None, via)
     return get_job(job_id)
 
 
-def update_job(job_id, **fields):
+def update_job(job_id, *, via=Via.API, **fields):
     """Change some fields of job ``job_id``."""
-    site = _site(ManageJobs)
+    return _update(_site(ManageJobs), job_id, fields, via)
+
+
+def _update(site, job_id, fields, via, note=""):
     current = asdict(_existing(job_id))
     values = {name: current[name] for name in FIELDS}
     values.update(fields)
     values["owner"] = _owner(site, job_id, fields)
     write_job(job_id, validate(job_id, values))
+    _log_change(site, job_id, current, via, note)
     return get_job(job_id)
 
 
-def delete_job(job_id):
-    """Remove job ``job_id``, its state and its history."""
+def revert_job(job_id, *, via=Via.API):
+    """Put back the values the add-on that ships job ``job_id`` gives it
+    (the owner follows the owner rule). JobError if no add-on ships it."""
+    site = _site(ManageJobs)
+    _existing(job_id)
+    state = get_crontab(site).state(job_id)
+    if state is None or state.origin is None:
+        raise JobError(job_id, {"origin": "no add-on profile ships this job"})
+    origin = state.origin
+    return _update(site, job_id, origin.values, via, f"reverted to {origin.profile}")
+
+
+def changes(job_id, limit=None, start=0):
+    """The change log of job ``job_id`` as dicts, newest first: when, who,
+    via, note and fields (a list of dicts field, old, new)."""
+    site = _site(ManageJobs)
+    state = get_crontab(site).state(job_id)
+    if state is None:
+        _existing(job_id)
+        return []
+    entries = state.change_log()
+    return entries[start : None if limit is None else start + limit]
+
+
+def delete_job(job_id, *, via=Via.API):
+    """Remove job ``job_id``, its state, its history and its change log
+    (the deletion itself goes to the event log)."""
     site = _site(ManageJobs)
     _existing(job_id)
     remove_job(job_id)
     get_crontab(site).forget(job_id)
+    logger.info("Cron job '%s' deleted by '%s' (via %s)", job_id, _who(), via)
 
 
 def history(job_id, limit=20, start=0, status=None):

@@ -2,7 +2,8 @@
 
     crontab-ctl -C etc/zope.conf [--site Plone] [--user NAME] COMMAND
 
-Commands: list, show ID, run ID, tick, enable ID, disable ID, history ID.
+Commands: list, show ID, run ID, tick, enable ID, disable ID, history ID,
+changes ID.
 It opens the database like ``zconsole run`` and acts as a Manager user of
 the Zope root: ``--user``, else ``crontab-clock`` (made by
 collective.crontab.instance), else ``admin``. Jobs without an owner run as
@@ -47,10 +48,11 @@ def parser():
         ("enable", "let a job run on its schedule"),
         ("disable", "stop a job from running on its schedule"),
         ("history", "a job's recorded runs, newest first"),
+        ("changes", "who changed a job's fields, how, newest first"),
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("job_id", metavar="ID")
-        if name == "history":
+        if name in ("history", "changes"):
             command.add_argument("--limit", type=int, default=20)
     return parser
 
@@ -67,6 +69,9 @@ def main(argv=None):
         return USAGE
     except KeyError as error:
         print(f"crontab-ctl: {error.args[0]}", file=sys.stderr)
+        return USAGE
+    except ValueError as error:  # a JobError: the job and the bad fields
+        print(f"crontab-ctl: {error}", file=sys.stderr)
         return USAGE
     finally:
         if app is not None:
@@ -225,12 +230,11 @@ def tick(args):
 def set_enabled(enabled):
     def command(args):
         from collective.crontab import api
-        from collective.crontab.jobs import write_job
+        from collective.crontab.state import Via
 
         import transaction
 
-        api.get_job(args.job_id)  # checks the permission and the id
-        write_job(args.job_id, {"enabled": enabled})
+        api.update_job(args.job_id, enabled=enabled, via=Via.CLI)
         transaction.commit()
         print("{} {}".format(args.job_id, "enabled" if enabled else "disabled"))
         return OK
@@ -250,6 +254,18 @@ def history(args):
     return OK
 
 
+def changes(args):
+    from collective.crontab import api
+
+    for entry in api.changes(args.job_id, limit=args.limit):
+        fields = "; ".join(
+            f"{item['field']}: {item['old']!r} -> {item['new']!r}"
+            for item in entry["fields"]
+        )
+        print(f"{_when(entry['when'])}  {entry['who']}  {entry['via']:<7} {fields}")
+    return OK
+
+
 COMMANDS = {
     "list": list_jobs,
     "show": show,
@@ -258,6 +274,7 @@ COMMANDS = {
     "enable": set_enabled(True),
     "disable": set_enabled(False),
     "history": history,
+    "changes": changes,
 }
 
 

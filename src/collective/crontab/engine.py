@@ -17,7 +17,9 @@ from collective.crontab.exceptions import NotInstalled
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import site_timezone
+from collective.crontab.schedule import MAX_COUNT
 from collective.crontab.schedule import Plan
+from collective.crontab.schedule import Slots
 from collective.crontab.schedule import utcnow
 from collective.crontab.state import get_crontab
 from collective.crontab.state import HEARTBEAT_INTERVAL
@@ -175,6 +177,14 @@ def running_slot():
     return getattr(_running, "slot", None)
 
 
+def running_slots():
+    """The slots the run in progress in this thread stands for, or None:
+    a Slots(first, last, count) whose ``last`` is ``running_slot()``. A tick
+    runs a job once for its latest due slot; a runner that processes
+    "everything since the last run" reads the earlier ones here."""
+    return getattr(_running, "slots", None)
+
+
 def _tick_job(site, crontab, cache, job, now, summary):
     state = crontab.state(job.id)
     if state is None or state.last is None:
@@ -188,10 +198,9 @@ def _tick_job(site, crontab, cache, job, now, summary):
         return
     plan, lease = _claim(crontab, job, now, summary)
     if lease is not None:
-        for position, slot in enumerate(plan.run):
-            outcome = _execute(site, job, slot)
-            final = position == len(plan.run) - 1
-            _record(crontab, job, slot, outcome, summary, lease if final else None)
+        (slot,) = plan.run
+        outcome = _execute(site, job, slot, plan.stands_for)
+        _record(crontab, job, slot, outcome, summary, lease)
     if plan.last is not None:
         cache.next[job.id] = job.cron.next_after(plan.last)
 
@@ -235,27 +244,36 @@ def _claim(crontab, job, now, summary):  # noqa: C901
         plan = job.cron.plan(state.last or now, now, job.catch_up)
         if plan.last is None:
             return "lost", plan, None, _holder(state)
+        held = state.lease is not None and state.lease["expires"] > now
         if plan.missed:
-            first, deadline = plan.missed
+            stands = plan.run and not held and job.catch_up == "once"
             _ledger(
                 state,
                 job,
-                first,
+                plan.missed,
                 Status.MISSED,
-                f"Missed the slots from {first.isoformat()} to "
-                f"{deadline.isoformat()} (more than 5 minutes late); "
-                f"catch-up policy '{job.catch_up}'",
+                f"more than 5 minutes late; catch-up policy '{job.catch_up}'"
+                + (
+                    f", the run for {plan.run[0].isoformat()} stands for them"
+                    if stands
+                    else ""
+                ),
             )
         if state.lease is not None:
-            if state.lease["expires"] > now:
+            if held:
                 state.last = plan.last
-                for slot in plan.run:
+                if plan.run:
+                    skipped = plan.skipped
                     _ledger(
                         state,
                         job,
-                        slot,
+                        Slots(
+                            skipped.first if skipped else plan.run[0],
+                            plan.run[0],
+                            (skipped.count if skipped else 0) + 1,
+                        ),
                         Status.SKIPPED,
-                        "Not run: the run of {} on {} is still going".format(
+                        "the run of {} on {} is still going".format(
                             state.lease["slot"].isoformat(), state.lease["client"]
                         ),
                     )
@@ -264,6 +282,14 @@ def _claim(crontab, job, now, summary):  # noqa: C901
         state.last = plan.last
         if not plan.run:
             return Status.MISSED, plan, None, None
+        if plan.skipped:
+            _ledger(
+                state,
+                job,
+                plan.skipped,
+                Status.SKIPPED,
+                f"coalesced into the run for {plan.run[0].isoformat()}",
+            )
         expires = now + timedelta(seconds=job.max_runtime)
         lease = {
             "slot": plan.run[0],
@@ -284,12 +310,17 @@ def _claim(crontab, job, now, summary):  # noqa: C901
             winner or "another client",
         )
         summary.add("lost", job.id, slot, to=winner)
-    elif result == Status.SKIPPED:
-        for slot in plan.run:
-            summary.add(Status.SKIPPED, job.id, slot)
+    elif result == Status.SKIPPED and plan.run:
+        summary.add(Status.SKIPPED, job.id, plan.run[0])
+    elif plan.skipped and result == "claimed":
+        summary.add(Status.SKIPPED, job.id, plan.skipped.first, **_range(plan.skipped))
     if plan.missed:
-        summary.add(Status.MISSED, job.id, plan.missed[0])
+        summary.add(Status.MISSED, job.id, plan.missed.first, **_range(plan.missed))
     return plan, lease
+
+
+def _range(slots):
+    return {"last": slots.last.isoformat(), "count": slots.count}
 
 
 def _holder(state):
@@ -298,11 +329,23 @@ def _holder(state):
     return latest.get("client"), latest.get("slot")
 
 
-def _ledger(state, job, slot, status, message):
+def _ledger(state, job, slots, status, reason):
+    """One ledger entry for the range ``slots``: "Missed 4 slots from ...
+    to ... <reason>"."""
     started = current_time()
+    if slots.count == 1:
+        what = f"the slot {slots.first.isoformat()}"
+    else:
+        what = "{}{} slots from {} to {}".format(
+            "at least " if slots.count >= MAX_COUNT else "",
+            slots.count,
+            slots.first.isoformat(),
+            slots.last.isoformat(),
+        )
+    message = f"{status.capitalize()} {what}: {reason}"
     state.append(
         job.history,
-        slot=slot,
+        slot=slots.first,
         started=started,
         finished=started,
         duration=0.0,
@@ -313,14 +356,16 @@ def _ledger(state, job, slot, status, message):
     )
 
 
-def _execute(site, job, slot):
-    """Run the job's runner as its owner in its own transaction; return
-    (status, message, traceback, started, finished)."""
+def _execute(site, job, slot, slots=None):
+    """Run the job's runner as its owner in its own transaction, standing
+    for ``slots`` (default: ``slot`` alone); return (status, message,
+    traceback, started, finished)."""
     _running.slot = slot
+    _running.slots = slots or Slots(slot, slot)
     try:
         return _attempt(site, job, slot)
     finally:
-        _running.slot = None
+        _running.slot = _running.slots = None
 
 
 def _attempt(site, job, slot):

@@ -57,11 +57,12 @@ class Job:
 
     @property
     def cron(self):
-        """The parsed, cached Schedule; raises JobError naming every bad field."""
+        """The parsed, cached Schedule; raises JobError naming every bad field
+        (also a schedule with no run time in its zone)."""
         try:
             return schedule_for(self.schedule, self.zone)
-        except ScheduleError:
-            pass
+        except ScheduleError as error:
+            failure = str(error)
         errors = {}
         checks = (
             ("schedule", normalize, self.schedule),
@@ -72,7 +73,7 @@ class Job:
                 check(value)
             except ScheduleError as error:
                 errors[name] = str(error)
-        raise JobError(self.id, errors)
+        raise JobError(self.id, errors or {"schedule": failure})
 
 
 def _registry():
@@ -169,17 +170,19 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
             errors[name] = _describe(error, value)
             continue
         cleaned[name] = value
-    if "schedule" in cleaned:
-        try:
-            cleaned["schedule"] = cleaned["schedule"].strip()
-            schedule_for(cleaned["schedule"], "UTC")
-        except ScheduleError as error:
-            errors["schedule"] = str(error)
     if cleaned.get("timezone"):
         try:
             validate_timezone(cleaned["timezone"])
         except ScheduleError as error:
             errors["timezone"] = str(error)
+    if "schedule" in cleaned:
+        # A real next run in the zone the job runs in (its own, or the site's).
+        zone = cleaned.get("timezone") or site_timezone()
+        try:
+            cleaned["schedule"] = cleaned["schedule"].strip()
+            schedule_for(cleaned["schedule"], "UTC" if "timezone" in errors else zone)
+        except ScheduleError as error:
+            errors["schedule"] = str(error)
     runner = cleaned.get("runner")
     if check_runner and runner and queryUtility(ICronRunner, name=runner) is None:
         errors["runner"] = f"'{runner}' is not a registered runner"

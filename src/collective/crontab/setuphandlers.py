@@ -3,6 +3,8 @@ from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import job_ids
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import validate
+from collective.crontab.shipped import job_ids_in
+from collective.crontab.shipped import registry_files
 from collective.crontab.state import get_crontab
 from collective.crontab.state import remove_crontab
 from dataclasses import asdict
@@ -11,13 +13,6 @@ from plone.registry.interfaces import IRegistry
 from zope.component import getUtility
 from zope.component.hooks import getSite
 from zope.interface import implementer
-
-import re
-
-
-#: A job id in a record name (``.../<id>.field``) or a records prefix
-#: (``prefix=".../<id>"``).
-_JOB_RECORD = re.compile(rf"{re.escape(JOBS_PREFIX)}/([^.\"'\s<>]+)[.\"']")
 
 
 @implementer(INonInstallable)
@@ -48,11 +43,7 @@ def validate_imported_jobs(context):
     """Import step: a profile's registry.xml may ship cron jobs. Reject the
     whole import (the transaction is aborted) if one of them could not run,
     with a message naming the job and the field."""
-    data = context.readDataFile("registry.xml")
-    if not data:
-        return
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
-    for job_id in sorted(set(_JOB_RECORD.findall(text))):
+    for job_id in job_ids_in(registry_files(context)):
         job = read_job(job_id)
         if job is None:
             continue  # removed by this import

@@ -8,15 +8,23 @@ conflict and appending a run writes a bounded number of bytes:
   progress, a summary of the last runs for the job list.
 - per job a ``History`` BTree of ``Run`` objects keyed by start time, newest
   first, trimmed to the job's ``history`` limit.
+- per job a ``ChangeLog`` (who changed which fields, how) and, for a job an
+  add-on ships, an ``Origin`` (its profile and the values it ships): objects
+  of their own, so that recording a run never rewrites them.
 """
 
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
 from collective.crontab.status import Status
+from datetime import datetime
 from datetime import timedelta
+from datetime import UTC
+from enum import StrEnum
 from persistent import Persistent
 from zope.annotation.interfaces import IAnnotations
+
+import copy
 
 
 ANNOTATION_KEY = "collective.crontab"
@@ -24,6 +32,21 @@ RECENT = 20
 MAX_TEXT = 64 * 1024
 #: A tick refreshes the stored heartbeat once it is this old (runs or not).
 HEARTBEAT_INTERVAL = timedelta(minutes=4)
+#: A job's change log keeps this many changes.
+MAX_CHANGES = 50
+#: A changed value longer than this (as text) is kept shortened.
+MAX_CHANGE_VALUE = 2000
+
+
+class Via(StrEnum):
+    """Through what a job was changed: the ``via`` of collective.crontab.api."""
+
+    API = "api"  # Python code
+    PANEL = "panel"
+    REST = "rest"
+    CLI = "cli"
+    IMPORT = "import"  # a profile's registry.xml
+    UPGRADE = "upgrade"  # an upgrade step
 
 
 class History(LOBTree):
@@ -66,9 +89,23 @@ class JobState(Persistent):
     recent = ()  # (status code, started epoch seconds, duration), newest first
     failing = False  # a failure streak is on (its mail is sent)
 
+    changes = None  # ChangeLog; created on the first change of older states
+    origin = None  # Origin of a job an add-on ships
+
     def __init__(self):
         self.runs = History()
         self.count = 0
+        self.changes = ChangeLog()
+
+    def log_change(self, who, via, fields, note="", when=None):
+        """Record that ``who`` changed ``fields`` ({name: (old, new)})."""
+        if self.changes is None:
+            self.changes = ChangeLog()
+        return self.changes.append(who, via, fields, note, when)
+
+    def change_log(self):
+        """Changes as dicts, newest first."""
+        return list(self.changes.entries) if self.changes is not None else []
 
     def append(self, limit, **values):
         """Add a run and trim the history to ``limit`` runs."""
@@ -125,6 +162,56 @@ class JobState(Persistent):
         self.count = 0
         self.recent = ()
         self.last_run = None
+
+
+class ChangeLog(Persistent):
+    """The last MAX_CHANGES changes of a job, newest first: dicts with when
+    (UTC), who (user id), via (a Via, stored as text), note and fields
+    (a list of {field, old, new}; old is None for a new job)."""
+
+    entries = ()
+
+    def append(self, who, via, fields, note="", when=None):
+        entry = {
+            "when": when or datetime.now(UTC),
+            "who": who,
+            "via": Via(via).value,  # ValueError for anything else
+            "note": note,
+            "fields": [
+                {"field": name, "old": _bounded(old), "new": _bounded(new)}
+                for name, (old, new) in fields.items()
+            ],
+        }
+        self.entries = (entry, *self.entries)[:MAX_CHANGES]
+        return entry
+
+
+def changed_fields(before, after):
+    """{name: (old, new)} of the fields of ``after`` that differ from
+    ``before`` (None for a new job: every field)."""
+    return {
+        name: (before[name] if before else None, value)
+        for name, value in after.items()
+        if before is None or before[name] != value
+    }
+
+
+class Origin(Persistent):
+    """The profile that ships a job and the values it ships."""
+
+    def __init__(self, profile, values):
+        self.profile = profile
+        self.values = dict(values)
+
+
+def _bounded(value):
+    if isinstance(value, (dict, list)):
+        if len(repr(value)) <= MAX_CHANGE_VALUE:
+            return copy.deepcopy(value)
+        value = repr(value)
+    if isinstance(value, str):
+        return truncate(value, MAX_CHANGE_VALUE)
+    return value
 
 
 class Heartbeat(Persistent):

@@ -7,6 +7,7 @@ from collective.crontab.controlpanel.base import format_error
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.display import STATUS_TITLES
 from collective.crontab.exceptions import JobError
+from collective.crontab.state import Via
 from collective.crontab.status import Status
 from datetime import timedelta
 from plone.protect import CheckAuthenticator
@@ -33,13 +34,27 @@ class ToggleJob(JobAction):
     def act(self, job):
         enabled = not job["enabled"]
         try:
-            api.update_job(job["id"], enabled=enabled)
+            api.update_job(job["id"], enabled=enabled, via=Via.PANEL)
         except JobError as error:
             return format_error(error), "error"
         mapping = {"title": job["title"]}
         if enabled:
             return _("Enabled ${title}.", mapping=mapping), "info"
         return _("Disabled ${title}.", mapping=mapping), "info"
+
+
+class RevertJob(JobAction):
+    """@@crontab-revert: put back the values the add-on that ships the job
+    gives it; the list then no longer marks it customized."""
+
+    def act(self, job):
+        try:
+            api.revert_job(job["id"], via=Via.PANEL)
+        except JobError as error:
+            return format_error(error), "error"
+        return _(
+            "Reverted ${title} to the shipped version.", mapping={"title": job["title"]}
+        ), "info"
 
 
 class RunJob(JobAction):
@@ -127,7 +142,7 @@ class DeleteJob(ConfirmAction):
     button = _("Delete job")
 
     def act(self, job):
-        api.delete_job(job["id"])
+        api.delete_job(job["id"], via=Via.PANEL)
         return _("Deleted ${title}.", mapping={"title": job["title"]})
 
 

@@ -1,6 +1,7 @@
 """How the panel shows times, durations and run statuses."""
 
 from collective.crontab import _
+from collective.crontab.state import Via
 from collective.crontab.status import Status
 from datetime import datetime
 from datetime import UTC
@@ -24,6 +25,28 @@ STATUS_TITLES = {
     Status.MISSED: _("Missed"),
     Status.SKIPPED: _("Skipped"),
 }
+
+
+#: What the change log says for each ``via`` of collective.crontab.api.
+VIA_TITLES = {
+    Via.API: _("Python API"),
+    Via.PANEL: _("control panel"),
+    Via.REST: _("REST API"),
+    Via.CLI: _("command line"),
+    Via.IMPORT: _("profile import"),
+    Via.UPGRADE: _("upgrade step"),
+}
+
+
+def value_text(value):
+    """A field's value as the change log shows it (bools as messages)."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={item}" for key, item in sorted(value.items()))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
 
 
 def local_time(when, zone):

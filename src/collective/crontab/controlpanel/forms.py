@@ -12,6 +12,7 @@ from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronJobForm
 from collective.crontab.interfaces import ICronRunner
+from collective.crontab.state import Via
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
 from plone.z3cform import layout
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
@@ -121,26 +122,32 @@ class JobForm(PanelMixin, form.Form):
         }
         if transition.gap and warning.fixed_time:
             text = _(
-                "On ${date} the clocks jump from ${start} to ${end}: ${time} does "
-                "not exist, so the job runs at ${end} instead.",
+                "On ${date} the clocks jump from ${start} to ${end}: ${time} "
+                "does not exist, so the job runs at ${end} instead. This job "
+                "runs at fixed times, as neither its minute nor its hour field "
+                "starts with '*'.",
                 mapping=mapping,
             )
         elif transition.gap:
             text = _(
                 "On ${date} the clocks jump from ${start} to ${end}: the runs "
-                "between them do not happen.",
+                "between them do not happen. This job keeps its cadence, as its "
+                "minute or hour field starts with '*'.",
                 mapping=mapping,
             )
         elif warning.fixed_time:
             text = _(
                 "On ${date} the hour from ${start} to ${end} happens twice: the "
-                "job runs at ${time} only the first time.",
+                "job runs at ${time} only the first time. This job runs at "
+                "fixed times, as neither its minute nor its hour field starts "
+                "with '*'.",
                 mapping=mapping,
             )
         else:
             text = _(
                 "On ${date} the hour from ${start} to ${end} happens twice: the "
-                "job runs through it twice.",
+                "job runs through it twice. This job keeps its cadence, as its "
+                "minute or hour field starts with '*'.",
                 mapping=mapping,
             )
         return self.translate(text)
@@ -249,7 +256,7 @@ class AddJobForm(JobForm):
     job_id = None
 
     def save(self, job_id, values):
-        return api.add_job(job_id, **values)
+        return api.add_job(job_id, **values, via=Via.PANEL)
 
 
 class EditJobForm(JobForm):
@@ -279,7 +286,7 @@ class EditJobForm(JobForm):
         return (self.job["schedule"], self.job["timezone"])
 
     def save(self, job_id, values):
-        return api.update_job(job_id, **values)
+        return api.update_job(job_id, **values, via=Via.PANEL)
 
 
 class JobFormWrapper(PanelMixin, ControlPanelFormWrapper):

@@ -5,7 +5,6 @@ Pure Python, like collective.crontab.schedule.
 
 from collective.crontab.schedule import Schedule
 from collective.crontab.schedule import UTC
-from croniter import croniter
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -88,9 +87,7 @@ def dst_warnings(schedule, now, horizon=HORIZON):
     run time: wall times that do not exist or that happen twice."""
     warnings = []
     for transition in transitions(schedule.tz, now, horizon):
-        first = croniter(
-            schedule.expression, transition.start - timedelta(seconds=1)
-        ).get_next(datetime)
+        first = schedule.next_wall(transition.start - timedelta(seconds=1))
         if first < transition.end:
             warnings.append(DSTWarning(transition, first, schedule.fixed_time))
     return warnings

@@ -6,6 +6,7 @@ from collective.crontab.controlpanel import display
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.base import STATUS_FILTER
 from collective.crontab.exceptions import ScheduleError
+from collective.crontab.interfaces import ICronJob
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.schedule import describe
 from collective.crontab.status import Status
@@ -14,10 +15,13 @@ from plone.batching import Batch
 from plone.batching.browser import PloneBatchView
 from Products.Five.browser import BrowserView
 from zope.component import queryUtility
+from zope.i18nmessageid import Message
 
 
 JOBS_PER_PAGE = 50
 RUNS_PER_PAGE = 50
+CHANGES_PER_PAGE = 20
+EMPTY = "\u2014"  # an empty value in the change log
 
 
 @lru_cache(maxsize=2000)
@@ -70,6 +74,9 @@ class JobListView(PanelMixin, BrowserView):
             "runner_missing": runner is None,
             "owner": job["owner"],
             "enabled": job["enabled"],
+            "customized": bool(job["customized"]),
+            "orphaned": job["orphaned"],
+            "changes_url": self.page_url("changes", job["id"]),
             "error": job.get("error"),
             "running": job["running"],
             "queued": job["queued"],
@@ -128,3 +135,63 @@ class HistoryView(PanelMixin, BrowserView):
     @property
     def title(self):
         return _("History of ${title}", mapping={"title": self.job["title"]})
+
+
+class ChangesView(PanelMixin, BrowserView):
+    """@@crontab-changes?job=<id>: who changed the job, how, newest first;
+    for a job an add-on ships, what the shipped version says."""
+
+    def __call__(self):
+        self.job = self.job_or_404()
+        start = int(self.request.form.get("b_start", 0) or 0)
+        self.batch = Batch(api.changes(self.job["id"]), CHANGES_PER_PAGE, start)
+        return self.index()
+
+    def batching(self):
+        return PloneBatchView(self.context, self.request)(self.batch)
+
+    def text(self, value):
+        text = display.value_text(value)
+        return self.translate(text) if isinstance(text, Message) else text
+
+    def label(self, name):
+        return self.translate(ICronJob[name].title) if name in ICronJob else name
+
+    def entries(self):
+        for entry in self.batch:
+            yield {
+                "when": self.local_time(entry["when"]),
+                "relative": self.relative(entry["when"]),
+                "who": entry["who"],
+                "via": entry["via"],
+                "via_title": self.translate(display.VIA_TITLES[entry["via"]]),
+                "note": entry["note"],
+                "fields": [
+                    {
+                        "name": item["field"],
+                        "label": self.label(item["field"]),
+                        "old": self.text(item["old"]) or EMPTY,
+                        "new": self.text(item["new"]) or EMPTY,
+                        "added": item["old"] is None,
+                    }
+                    for item in entry["fields"]
+                    if item["old"] is not None or self.text(item["new"])
+                ],
+            }
+
+    def customized(self):
+        """The fields changed here: this site's value and the shipped one."""
+        shipped = self.job["shipped"] or {}
+        return [
+            {
+                "name": name,
+                "label": self.label(name),
+                "here": self.text(self.job[name]) or EMPTY,
+                "shipped": self.text(shipped.get(name)) or EMPTY,
+            }
+            for name in self.job["customized"]
+        ]
+
+    @property
+    def title(self):
+        return _("Changes of ${title}", mapping={"title": self.job["title"]})

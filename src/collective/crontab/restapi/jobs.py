@@ -6,6 +6,7 @@ Errors are JSON: 400 names the bad fields, 403 the owner rule, 404 the job.
 
 from collective.crontab import api
 from collective.crontab.exceptions import JobError
+from collective.crontab.state import Via
 from plone.protect.interfaces import IDisableCSRFProtection
 from plone.restapi.batching import HypermediaBatch
 from plone.restapi.deserializer import json_body
@@ -96,9 +97,13 @@ class CrontabService(Service):
 
     def body(self):
         try:
-            return json_body(self.request)
+            data = json_body(self.request)
         except DeserializationError as error:
             raise Failure(400, "BadRequest", error.msg) from None
+        if isinstance(data, dict) and "via" in data:  # the service says it
+            errors = [{"field": "via", "message": "is not a field of a cron job"}]
+            raise Failure(400, "BadRequest", "via: is not a field", errors)
+        return data
 
     def change(self, function, *args, **fields):
         """Call a writing api ``function``; bad input is 400, the owner rule 403."""
@@ -115,8 +120,9 @@ class CrontabService(Service):
 
 
 class CrontabGet(CrontabService):
-    """GET @crontab: every job with its state; GET @crontab/<id>: one job and
-    its history, newest first, batched with b_start and b_size."""
+    """GET @crontab: every job with its state; GET @crontab/<id>: one job,
+    its history and its changes, newest first, each batched with b_start
+    and b_size."""
 
     def answer(self):
         if not self.params:
@@ -124,27 +130,36 @@ class CrontabGet(CrontabService):
             return {"@id": self.url(), "items": items, "items_total": len(items)}
         job_id = self.job_id()
         result = self.job(api.get_job(job_id))
-        batch = HypermediaBatch(self.request, Runs(job_id))
-        result["history"] = {"items": list(batch), "items_total": batch.items_total}
-        if batch.links:
-            result["history"]["batching"] = batch.links
+        result["history"] = self.batched(Runs(job_id))
+        result["changes"] = self.batched(api.changes(job_id))
         return result
+
+    def batched(self, sequence):
+        batch = HypermediaBatch(self.request, sequence)
+        answer = {"items": list(batch), "items_total": batch.items_total}
+        if batch.links:
+            answer["batching"] = batch.links
+        return answer
 
 
 class CrontabPost(CrontabService):
     """POST @crontab: add a job (its id and fields in the body);
     POST @crontab/<id>/run: run it at the next tick, or with
-    ``{"immediately": true}`` now, in this request."""
+    ``{"immediately": true}`` now, in this request; POST
+    @crontab/<id>/revert: put back what the add-on that ships it says."""
 
     def answer(self):
         data = self.body()
+        if self.params[1:] == ["revert"]:
+            job_id = self.job_id("revert")
+            return self.job(self.change(api.revert_job, job_id, via=Via.REST))
         if self.params:
             return self.run(self.job_id("run"), data)
         job_id = data.pop("id", None)
         if not job_id:
             errors = [{"field": "id", "message": "is required"}]
             raise Failure(400, "BadRequest", "A cron job needs an id", errors)
-        result = self.job(self.change(api.add_job, job_id, **data))
+        result = self.job(self.change(api.add_job, job_id, **data, via=Via.REST))
         self.request.response.setStatus(201)
         self.request.response.setHeader("Location", result["@id"])
         return result
@@ -162,7 +177,7 @@ class CrontabPatch(CrontabService):
 
     def answer(self):
         job_id = self.job_id()
-        result = self.change(api.update_job, job_id, **self.body())
+        result = self.change(api.update_job, job_id, **self.body(), via=Via.REST)
         if self.request.getHeader("Prefer") == "return=representation":
             return self.job(result)
         return None
@@ -172,5 +187,5 @@ class CrontabDelete(CrontabService):
     """DELETE @crontab/<id>: remove the job, its state and its history."""
 
     def answer(self):
-        self.change(api.delete_job, self.job_id())
+        self.change(api.delete_job, self.job_id(), via=Via.REST)
         return None

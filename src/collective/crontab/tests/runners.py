@@ -4,6 +4,7 @@ from AccessControl import getSecurityManager
 from collective.crontab import engine
 from collective.crontab import RunResult
 from collective.crontab.engine import running_slot
+from collective.crontab.engine import running_slots
 from collective.crontab.interfaces import ICronRunner
 from pathlib import Path
 from zope.annotation.interfaces import IAnnotations
@@ -56,6 +57,15 @@ class WriteThenFail(Base):
     def __call__(self, site, job):
         _trace(site, job, "half-written")
         raise ValueError("failed after writing")
+
+
+@implementer(ICronRunner)
+class Slots(Base):
+    """Traces the slots its run stands for: (first, last, count)."""
+
+    def __call__(self, site, job):
+        slots = running_slots()
+        _trace(site, job, (slots.first, slots.last, slots.count, running_slot()))
 
 
 @implementer(ICronRunner)

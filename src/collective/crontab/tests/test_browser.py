@@ -224,3 +224,109 @@ class TestPanelInChromium(unittest.TestCase):
             "crontab-delete",
         ):
             self.assertGreater((OUTPUT / (f"{name}.png")).stat().st_size, 10000, name)
+
+
+class TestShippedJobInChromium(TestPanelInChromium):
+    """A job an add-on ships, changed here, re-imported, then reverted: the
+    change log and the customized marks (screenshots)."""
+
+    def sync(self):
+        """See what the server committed, in the test's own transaction."""
+        from zope.globalrequest import getRequest
+
+        transaction.begin()
+        getRequest().other.pop("_plone_registry_cache", None)
+        setSite(self.portal)
+
+    def import_shipped(self):
+        self.sync()
+        self.portal.portal_setup.runAllImportStepsFromProfile(
+            "profile-collective.crontab.tests:shipped-job"
+        )
+        transaction.commit()
+
+    test_add_run_tick_and_read_history = None  # it runs in the base class
+
+    def test_change_log_and_customized_shipped_job(self):
+        from playwright.sync_api import expect
+        from playwright.sync_api import sync_playwright
+
+        import requests
+
+        api.delete_job("nightly-report")  # the seeded one: the profile ships it
+        transaction.commit()
+        self.import_shipped()
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(self.url + "/login")
+                page.fill("#__ac_name", "siteadmin")
+                page.fill("#__ac_password", PASSWORD)
+                page.click(
+                    "#login-form button[type=submit], #login-form input[type=submit]"
+                )
+                page.wait_for_load_state()
+
+                page.goto(self.url + "/@@crontab-controlpanel")
+                page.locator("#job-nightly-report button[name=toggle]").click()
+                expect(page.locator(".portalMessage")).to_contain_text("Disabled")
+                page.goto(self.url + "/@@crontab-edit?job=nightly-report")
+                page.fill("#form-widgets-schedule", "0 4 * * *")
+                page.click("#form-buttons-save")
+                expect(page.locator(".portalMessage")).to_contain_text("Saved")
+
+                self.import_shipped()  # an upgrade of the add-on re-imports it
+                response = requests.patch(
+                    self.url + "/@crontab/nightly-report",
+                    json={"notify": ["ops@example.org"]},
+                    auth=("siteadmin", PASSWORD),
+                    headers={"Accept": "application/json"},
+                    timeout=60,
+                )
+                self.assertEqual(response.status_code, 204, response.text)
+
+                page.goto(self.url + "/@@crontab-controlpanel")
+                row = page.locator("#job-nightly-report")
+                expect(row.locator("code.crontab-schedule")).to_have_text("0 4 * * *")
+                expect(row.locator("a.crontab-customized")).to_have_text("Customized")
+                row.screenshot(path=str(OUTPUT / "crontab-list-customized.png"))
+                row.locator("a.crontab-customized").click()
+                expect(page.locator("h1")).to_contain_text("Changes of Nightly report")
+                schedule = page.locator(".crontab-customized-schedule")
+                expect(schedule).to_contain_text("0 4 * * *")
+                expect(schedule).to_contain_text("30 2 * * *")
+                entries = page.locator(".crontab-change")
+                expect(entries).to_have_count(5)
+                expect(entries.nth(0)).to_contain_text("REST API")
+                expect(entries.nth(1)).to_contain_text("kept local: schedule")
+                expect(entries.nth(2)).to_contain_text("control panel")
+                page.screenshot(
+                    path=str(OUTPUT / "crontab-shipped-customized.png"), full_page=True
+                )
+
+                page.click("button.crontab-revert")
+                expect(page.locator(".portalMessage")).to_contain_text(
+                    "to the shipped version"
+                )
+                page.goto(self.url + "/@@crontab-changes?job=nightly-report")
+                expect(page.locator(".crontab-change").first).to_contain_text(
+                    "reverted to collective.crontab.tests:shipped-job"
+                )
+                expect(page.locator(".crontab-customized-schedule")).to_have_count(0)
+                page.screenshot(
+                    path=str(OUTPUT / "crontab-changes.png"), full_page=True
+                )
+            except Exception:
+                page.screenshot(path=str(OUTPUT / "failure.png"), full_page=True)
+                raise
+            finally:
+                browser.close()
+        for name in (
+            "crontab-list-customized",
+            "crontab-shipped-customized",
+            "crontab-changes",
+        ):
+            self.assertGreater((OUTPUT / (f"{name}.png")).stat().st_size, 5000, name)

@@ -113,6 +113,19 @@ class TestCrontabCtl(unittest.TestCase):
         self.assertIn("AttributeError: @@no-such-view", result.stdout)
         self.assertIn("Traceback (most recent call last)", result.stderr)
 
+    def test_disable_and_enable_are_in_the_change_log_as_cli(self):
+        self.assertEqual(self.ctl_run("disable", "demo").returncode, 0)
+        self.assertEqual(self.ctl_run("enable", "demo").returncode, 0)
+        result = self.ctl_run("changes", "demo", "--limit", "2")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        enabled, disabled = result.stdout.splitlines()
+        self.assertRegex(
+            enabled,
+            r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC  crontab-clock  cli .*"
+            r"enabled: False -> True",
+        )
+        self.assertIn("enabled: True -> False", disabled)
+
     def test_disable_and_enable(self):
         self.assertEqual(self.ctl_run("disable", "broken").stdout, "broken disabled\n")
         self.assertIn(

@@ -2,8 +2,11 @@
 
 from collective.crontab.exceptions import ScheduleError
 from collective.crontab.schedule import describe
+from collective.crontab.schedule import MAX_COUNT
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import Schedule
+from collective.crontab.schedule import schedule_for
+from collective.crontab.schedule import Slots
 from collective.crontab.schedule import UTC
 from collective.crontab.schedule import validate_timezone
 from datetime import datetime
@@ -11,6 +14,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import itertools
+import time
 import unittest
 
 
@@ -98,6 +102,12 @@ class TestNormalize(unittest.TestCase):
 
     def test_describe(self):
         self.assertEqual(describe("0 3 * * 0"), "At 03:00, only on Sunday")
+
+    def test_describe_says_what_cron_means_by_steps_and_last(self):
+        self.assertEqual(describe("0 3 * * 7/3"), "At 03:00, only on Sunday")
+        self.assertEqual(
+            describe("0 3 L/2 * *"), "At 03:00, on the last day of the month"
+        )
 
 
 class TestSlots(unittest.TestCase):
@@ -211,37 +221,207 @@ class TestPlan(unittest.TestCase):
             utc(2026, 1, 1, 12, 0), utc(2026, 1, 1, 13, 0, 20)
         )
         self.assertEqual(plan.run, (utc(2026, 1, 1, 13),))
-        self.assertEqual(plan.missed, ())
+        self.assertEqual(
+            plan.stands_for, Slots(utc(2026, 1, 1, 13), utc(2026, 1, 1, 13))
+        )
+        self.assertIsNone(plan.missed)
+        self.assertIsNone(plan.skipped)
         self.assertEqual(plan.last, utc(2026, 1, 1, 13))
 
     def test_late_but_within_grace_still_runs(self):
         plan = Schedule("0 * * * *").plan(utc(2026, 1, 1, 12), utc(2026, 1, 1, 13, 5))
         self.assertEqual(plan.run, (utc(2026, 1, 1, 13),))
 
-    def test_skip_missed(self):
+    def test_skip_missed_range_ends_at_the_last_missed_slot(self):
+        # A3: the range is 01:00-05:00 (5 slots), not up to now - grace.
         plan = Schedule("0 * * * *").plan(utc(2026, 1, 1, 0), utc(2026, 1, 1, 5, 30))
         self.assertEqual(plan.run, ())
-        self.assertEqual(plan.missed[0], utc(2026, 1, 1, 1))
+        self.assertIsNone(plan.stands_for)
+        self.assertEqual(
+            plan.missed, Slots(utc(2026, 1, 1, 1), utc(2026, 1, 1, 5), count=5)
+        )
         self.assertEqual(plan.last, utc(2026, 1, 1, 5, 30))
 
-    def test_once_runs_one_for_all_missed(self):
+    def test_daily_missed_range_is_the_one_slot(self):
+        # A3: "0 3 * * *" late at 09:00 missed 03:00 only, not 03:00-08:55.
+        plan = Schedule("0 3 * * *").plan(utc(2026, 1, 1, 0), utc(2026, 1, 1, 9))
+        self.assertEqual(plan.missed, Slots(utc(2026, 1, 1, 3), utc(2026, 1, 1, 3)))
+
+    def test_once_runs_the_latest_missed_slot_never_also_missed(self):
+        # A2: the run is for 05:00; the missed range is 01:00-04:00 only.
         plan = Schedule("0 * * * *").plan(
             utc(2026, 1, 1, 0), utc(2026, 1, 1, 5, 30), "once"
         )
-        self.assertEqual(plan.run, (utc(2026, 1, 1, 1),))
+        self.assertEqual(plan.run, (utc(2026, 1, 1, 5),))
+        self.assertEqual(
+            plan.missed, Slots(utc(2026, 1, 1, 1), utc(2026, 1, 1, 4), count=4)
+        )
+        self.assertEqual(
+            plan.stands_for, Slots(utc(2026, 1, 1, 1), utc(2026, 1, 1, 5), count=5)
+        )
+        self.assertNotIn(plan.run[0], (plan.missed.first, plan.missed.last))
+
+    def test_once_with_one_missed_slot_reports_none_missed(self):
+        plan = Schedule("0 3 * * *").plan(
+            utc(2026, 1, 1, 0), utc(2026, 1, 1, 9), "once"
+        )
+        self.assertEqual(plan.run, (utc(2026, 1, 1, 3),))
+        self.assertIsNone(plan.missed)
 
     def test_missed_then_on_time(self):
         plan = Schedule("*/10 * * * *").plan(
             utc(2026, 1, 1, 0), utc(2026, 1, 1, 1, 0, 30)
         )
         self.assertEqual(plan.run, (utc(2026, 1, 1, 1, 0),))
-        self.assertEqual(plan.missed[0], utc(2026, 1, 1, 0, 10))
-
-    def test_every_on_time_slot_since_last_runs(self):
-        # A publisher retry may land in the next slot: both slots run, once.
-        plan = Schedule("* * * * *").plan(
-            utc(2026, 1, 1, 0, 0), utc(2026, 1, 1, 0, 2, 1)
+        self.assertEqual(
+            plan.missed, Slots(utc(2026, 1, 1, 0, 10), utc(2026, 1, 1, 0, 50), 5)
         )
-        self.assertEqual(plan.run, (utc(2026, 1, 1, 0, 1), utc(2026, 1, 1, 0, 2)))
-        again = Schedule("* * * * *").plan(plan.last, utc(2026, 1, 1, 0, 2, 30))
+
+    def test_late_tick_runs_once_for_the_latest_on_time_slot(self):
+        # The 10:00-10:04 case: one run for 10:04, 10:00-10:03 coalesced.
+        plan = Schedule("* * * * *").plan(
+            utc(2026, 1, 1, 9, 59), utc(2026, 1, 1, 10, 4, 10)
+        )
+        self.assertEqual(plan.run, (utc(2026, 1, 1, 10, 4),))
+        self.assertEqual(
+            plan.skipped, Slots(utc(2026, 1, 1, 10), utc(2026, 1, 1, 10, 3), 4)
+        )
+        self.assertEqual(
+            plan.stands_for, Slots(utc(2026, 1, 1, 10), utc(2026, 1, 1, 10, 4), 5)
+        )
+        self.assertIsNone(plan.missed)
+        again = Schedule("* * * * *").plan(plan.last, utc(2026, 1, 1, 10, 4, 30))
         self.assertEqual(again.run, ())
+
+    def test_missed_count_of_a_long_outage_is_bounded(self):
+        plan = Schedule("* * * * *").plan(utc(2026, 1, 1), utc(2026, 3, 1))
+        self.assertEqual(plan.missed.count, MAX_COUNT)
+        self.assertEqual(plan.missed.last, utc(2026, 2, 28, 23, 54))
+
+
+class TestDebianMeaning(unittest.TestCase):
+    """Cron as Debian's (Vixie) cron and cronsim read it."""
+
+    def runs(self, expression, start, count=4, zone="UTC"):
+        schedule, found, after = Schedule(expression, zone), [], start
+        for _index in range(count):
+            after = schedule.next_after(after)
+            found.append(after)
+        return found
+
+    def days(self, expression, count=4):
+        runs = self.runs(expression, utc(2025, 12, 31, 23, 59), count)
+        return [run.strftime("%m-%d") for run in runs]
+
+    def test_restricted_day_fields_starting_with_star_mean_and(self):
+        # Mondays that are odd days of the month.
+        self.assertEqual(self.days("0 0 */2 * 1"), ["01-05", "01-19", "02-09", "02-23"])
+
+    def test_day_of_month_star_step_with_day_of_week_step(self):
+        # 1-7 AND Sundays (*/7 = 0,7): the first Sunday of the month.
+        self.assertEqual(self.days("1 1 1-7 * */7", 2), ["01-04", "02-01"])
+
+    def test_day_of_week_starting_with_star_means_and(self):
+        # The 1st, when it is a Sunday, Tuesday, Thursday or Saturday.
+        self.assertEqual(
+            self.days("0 0 1 * */2", 4), ["01-01", "02-01", "03-01", "08-01"]
+        )
+
+    def test_restricted_day_fields_mean_or(self):
+        self.assertEqual(self.days("0 0 1,15 * 5", 3), ["01-01", "01-02", "01-09"])
+
+    def test_nth_weekday_with_day_of_month_is_an_or(self):
+        # The second Friday (01-09) or the 13th.
+        self.assertEqual(self.days("0 0 13 * 5#2", 3), ["01-09", "01-13", "02-13"])
+
+    def test_nth_weekday_in_a_list(self):
+        # Mondays, Tuesdays and the first Wednesday.
+        self.assertEqual(
+            self.days("0 0 * * 1,2,3#1", 4), ["01-05", "01-06", "01-07", "01-12"]
+        )
+
+    def test_day_of_week_step_from_seven_is_sunday_only(self):
+        self.assertEqual(self.days("0 0 * * 7/3", 2), ["01-04", "01-11"])
+
+    def test_day_of_week_step_runs_through_seven(self):
+        # 1/3 = 1, 4, 7: Monday, Thursday and Sunday.
+        self.assertEqual(self.days("0 0 * * 1/3", 3), ["01-01", "01-04", "01-05"])
+
+    def test_seven_is_sunday(self):
+        self.assertEqual(self.days("0 0 * * 7", 1), ["01-04"])
+
+    def test_last_day_of_month(self):
+        self.assertEqual(self.days("0 0 L * *", 3), ["01-31", "02-28", "03-31"])
+
+    def test_last_day_with_step_is_last_day(self):
+        self.assertEqual(self.days("0 0 L/2 * *", 2), ["01-31", "02-28"])
+
+    def test_last_weekday_of_month(self):
+        # 2026-01-31 is a Saturday, 2026-05-31 a Sunday.
+        self.assertEqual(self.days("0 0 LW 1,5,6 *", 3), ["01-30", "05-29", "06-30"])
+
+    def test_last_friday(self):
+        self.assertEqual(self.days("0 0 * * 5L", 3), ["01-30", "02-27", "03-27"])
+
+    def test_names_any_case(self):
+        self.assertEqual(self.days("0 0 * jan-feb mon#1", 2), ["01-05", "02-02"])
+
+    def assertRejected(self, expression, *words):
+        with self.assertRaises(ScheduleError) as caught:
+            Schedule(expression)
+        for word in words:
+            self.assertIn(word, str(caught.exception))
+
+    def test_wrap_around_ranges_are_rejected(self):
+        for expression, field in (
+            ("5-1 * * * *", "minute field '5-1'"),
+            ("59-1 * * * *", "minute field '59-1'"),
+            ("0 22-2 * * *", "hour field '22-2'"),
+            ("0 0 1 DEC-JAN *", "month field 'DEC-JAN'"),
+            ("0 0 * * 5-1", "day of week field '5-1'"),
+        ):
+            with self.subTest(expression):
+                self.assertRejected(expression, field, "wraps around", "low to high")
+
+    def test_question_mark_rejected(self):
+        self.assertRejected("0 0 ? * 1", "day of month field '?'", "'?'")
+
+    def test_nearest_weekday_rejected(self):
+        self.assertRejected("0 0 15W * *", "day of month field '15W'", "'W'")
+
+    def test_last_before_the_day_rejected(self):
+        self.assertRejected("0 0 * * L5", "day of week field 'L5'", "'5L'")
+
+    def test_nth_out_of_range_rejected(self):
+        self.assertRejected("0 0 * * 5#6", "day of week field '5#6'")
+
+    def test_impossible_day_with_or_is_accepted(self):
+        # Feb 30 or any Monday in February: the Mondays.
+        self.assertEqual(self.days("0 0 30 2 1", 1), ["02-02"])
+
+
+class TestBoundedSearch(unittest.TestCase):
+    def test_schedule_whose_every_run_is_in_a_gap_raises_quickly(self):
+        # F4: 02:xx on the second Sunday of March is always New York's gap.
+        schedule = Schedule("* 2 * 3 0#2", "America/New_York")
+        started = time.perf_counter()
+        with self.assertRaises(ScheduleError) as caught:
+            schedule.next_after(utc(2026, 1, 1))
+        self.assertLess(time.perf_counter() - started, 1)
+        self.assertIn("America/New_York", str(caught.exception))
+        self.assertIn("daylight-saving gaps", str(caught.exception))
+
+    def test_fixed_time_version_runs_at_the_end_of_the_gap(self):
+        slot = Schedule("0 2 * 3 0#2", "America/New_York").next_after(utc(2026, 1, 1))
+        self.assertEqual(slot, utc(2026, 3, 8, 7))
+
+    def test_cached_schedules_are_computable(self):
+        with self.assertRaises(ScheduleError):
+            schedule_for("* 2 * 3 0#2", "America/New_York")
+        self.assertEqual(schedule_for("* 2 * 3 0#2", "UTC").expression, "* 2 * 3 0#2")
+
+    def test_rare_but_real_runs_are_found(self):
+        # February 29 on a Sunday: 2032, then 2060.
+        schedule = Schedule("0 0 29 2 */7")
+        self.assertEqual(schedule.next_after(utc(2026, 1, 1)), utc(2032, 2, 29))
+        self.assertEqual(schedule.next_after(utc(2032, 3, 1)), utc(2060, 2, 29))

@@ -1,21 +1,23 @@
 """Property-based tests of schedule.py (hypothesis): random valid cron
 expressions, time zones and windows, many of them across DST changes.
 
-Where we deliberately differ from croniter (which walks wall-clock times):
-a wall time that a DST change skips (spring gap) or repeats (fall-back
-hour). Our rule (see schedule.py): a fixed-time job (numbers in minute and
-hour) runs once at the end of the gap and only the first time through the
-repeated hour; other jobs skip gap times and run twice through the repeated
-hour, keeping their real cadence. Everywhere else the slots must be exactly
-croniter's.
+The wall-clock times a cron expression matches come from cronsim on a
+naive clock (Debian's meaning, no DST handling). Where a DST change skips
+(spring gap) or repeats (fall-back hour) a wall time, our rule applies (see
+schedule.py): a fixed-time job (neither minute nor hour starts with ``*``)
+runs once at the end of the gap and only the first time through the repeated
+hour; other jobs skip gap times and run twice through the repeated hour,
+keeping their real cadence. Everywhere else the slots must be exactly the
+matching wall times.
 """
 
 from collective.crontab.exceptions import ScheduleError
 from collective.crontab.schedule import GRACE
+from collective.crontab.schedule import MAX_COUNT
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import Schedule
 from collective.crontab.schedule import UTC
-from croniter import croniter
+from cronsim import CronSim
 from datetime import datetime
 from datetime import timedelta
 from hypothesis import assume
@@ -112,10 +114,15 @@ def unambiguous(zone, wall):
     return first.astimezone(UTC)
 
 
+def matches(expression, wall):
+    """Whether the naive wall time ``wall`` is a cron time of ``expression``."""
+    return next(CronSim(expression, wall - timedelta(minutes=1))) == wall
+
+
 def regular(expression, zone, slot):
     """Whether ``slot`` is a cron time on an unambiguous wall clock."""
     wall = slot.astimezone(zone).replace(tzinfo=None)
-    return unambiguous(zone, wall) is not None and croniter.match(expression, wall)
+    return unambiguous(zone, wall) is not None and matches(expression, wall)
 
 
 #: Windows across DST changes (Europe/Berlin 2026: 02:00-03:00 skipped on
@@ -160,12 +167,12 @@ def DST_EXAMPLES(test):
     return test
 
 
-def croniter_slots(expression, zone, after, until):
-    """croniter's slots in (after, until] whose wall time is unambiguous."""
+def wall_slots(expression, zone, after, until):
+    """The matching wall times in (after, until] that are unambiguous."""
     wall = after.astimezone(zone).replace(tzinfo=None) - timedelta(hours=3)
     end = until.astimezone(zone).replace(tzinfo=None) + timedelta(hours=3)
     found = set()
-    for candidate in croniter(expression, wall).all_next(datetime):
+    for candidate in CronSim(expression, wall):
         if candidate > end:
             return found
         instant = unambiguous(zone, candidate)
@@ -189,13 +196,13 @@ class TestSlotProperties(unittest.TestCase):
     @PROPERTIES
     @given(expressions(), st.sampled_from(ZONES), instants, lengths)
     @DST_EXAMPLES
-    def test_agrees_with_croniter_outside_dst_changes(
+    def test_matching_wall_times_outside_dst_changes(
         self, expression, zone_name, after, length
     ):
         zone = ZoneInfo(zone_name)
         found, until = slots(Schedule(expression, zone_name), after, after + length)
         ours = {slot for slot in found if regular(expression, zone, slot)}
-        self.assertEqual(ours, croniter_slots(expression, zone, after, until))
+        self.assertEqual(ours, wall_slots(expression, zone, after, until))
 
     @PROPERTIES
     @given(expressions(), st.sampled_from(ZONES), instants, lengths)
@@ -213,15 +220,22 @@ class TestSlotProperties(unittest.TestCase):
                 # job runs the first time only; others run both times.
                 if schedule.fixed_time:
                     self.assertEqual(wall.fold, 0, slot)
-                self.assertTrue(
-                    croniter.match(expression, wall.replace(tzinfo=None)), slot
-                )
+                self.assertTrue(matches(expression, wall.replace(tzinfo=None)), slot)
             else:
                 # Not a cron time: a fixed-time job moved to the end of a
                 # spring-forward gap, at the instant the clock jumps.
                 self.assertTrue(schedule.fixed_time, slot)
                 before = (slot - timedelta(seconds=1)).astimezone(zone)
                 self.assertLess(before.utcoffset(), wall.utcoffset(), slot)
+
+
+def expand(schedule, slots):
+    """Every slot of the range ``slots`` (a Slots or None)."""
+    if slots is None:
+        return []
+    found = list(schedule.slots(slots.first - timedelta(microseconds=1), slots.last))
+    assert len(found) == slots.count, (slots, found)
+    return found
 
 
 class TestPlanProperties(unittest.TestCase):
@@ -233,21 +247,26 @@ class TestPlanProperties(unittest.TestCase):
         st.lists(st.integers(1, int(GRACE.total_seconds())), min_size=1, max_size=40),
         st.sampled_from(("skip", "once")),
     )
-    def test_ticks_within_grace_run_every_slot_exactly_once(
+    def test_ticks_within_grace_handle_every_slot_exactly_once(
         self, expression, zone, armed, gaps, catch_up
     ):
         schedule = Schedule(expression, zone)
-        last, now, ran = armed, armed, []
+        last, now, handled = armed, armed, []
         for gap in gaps:
             now += timedelta(seconds=gap)
             plan = schedule.plan(last, now, catch_up)
-            self.assertEqual(plan.missed, ())
+            self.assertIsNone(plan.missed)
+            self.assertLessEqual(len(plan.run), 1)
             if plan.last is not None:
                 self.assertLessEqual(plan.last, now)
-                ran.extend(plan.run)
+                handled.extend(expand(schedule, plan.skipped) + list(plan.run))
+                self.assertEqual(
+                    expand(schedule, plan.stands_for),
+                    handled[-len(expand(schedule, plan.stands_for)) :],
+                )
                 last = plan.last
-        self.assertEqual(ran, sorted(set(ran)))
-        self.assertEqual(ran, list(schedule.slots(armed, now)))
+        self.assertEqual(handled, sorted(set(handled)))
+        self.assertEqual(handled, list(schedule.slots(armed, now)))
 
     @PROPERTIES
     @given(
@@ -257,19 +276,33 @@ class TestPlanProperties(unittest.TestCase):
         lengths,
         st.sampled_from(("skip", "once")),
     )
-    def test_late_tick_runs_at_most_one_missed_slot(
+    def test_late_tick_runs_at_most_once_and_no_slot_twice(
         self, expression, zone, last, late, catch_up
     ):
         schedule = Schedule(expression, zone)
         now = last + late
         plan = schedule.plan(last, now, catch_up)
-        self.assertEqual(list(plan.run), sorted(set(plan.run)))
-        for slot in plan.run:
-            self.assertGreater(slot, last)
-            self.assertLessEqual(slot, now)
-        on_time = [slot for slot in plan.run if slot >= now - GRACE]
-        late_runs = [slot for slot in plan.run if slot < now - GRACE]
-        self.assertLessEqual(len(late_runs), 1 if catch_up == "once" else 0)
-        if plan.missed:
-            self.assertEqual(plan.missed[0], schedule.next_after(last))
-        self.assertEqual(on_time, [slot for slot in plan.run if slot not in late_runs])
+        self.assertLessEqual(len(plan.run), 1)
+        deadline = now - GRACE
+        missed, skipped = expand(schedule, plan.missed), expand(schedule, plan.skipped)
+        every = missed + skipped + list(plan.run)
+        self.assertEqual(sorted(every), sorted(set(every)))
+        if plan.last is None:
+            self.assertEqual(every, [])
+            return
+        # With the missed range bounded, the rest is every slot to now.
+        if plan.missed is None or plan.missed.count < MAX_COUNT:
+            self.assertEqual(sorted(every), list(schedule.slots(last, now)))
+        for slot in missed:
+            self.assertLess(slot, deadline)
+        for slot in skipped:
+            self.assertGreaterEqual(slot, deadline)
+        if plan.run and plan.run[0] < deadline:
+            # A catch-up run: 'once', for the latest missed slot, none on time.
+            self.assertEqual(catch_up, "once")
+            self.assertEqual(skipped, [])
+            self.assertEqual(plan.run[0], schedule._last_before(now))
+        elif plan.run:
+            self.assertEqual(
+                plan.run[0], schedule._last_before(now + timedelta(microseconds=1))
+            )

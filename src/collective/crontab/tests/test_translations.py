@@ -110,6 +110,16 @@ class TestGermanControlPanel(unittest.TestCase):
         for english in ("Add cron job", "Next run", "Run now", "Count content"):
             self.assertNotIn(english, text)
 
+    def test_change_log_in_the_site_language(self):
+        self.languages("de", ["de"])
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-changes?job=count")
+        text = self.text(browser)
+        for german in ("Änderungen an Count", "Wann", "Wer", "Über", "Python-API"):
+            self.assertIn(german, text)
+        for english in ("Changes of", "What changed", "Python API"):
+            self.assertNotIn(english, text)
+
     def test_add_form_in_the_site_language(self):
         self.languages("de", ["de"])
         browser = self.browser()

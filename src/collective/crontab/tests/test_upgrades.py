@@ -44,12 +44,16 @@ class TestUpgradeTo1001(unittest.TestCase):
     def record(self, job_id, name):
         return self.registry.records.get(f"{JOBS_PREFIX}/{job_id}.{name}")
 
-    def test_the_profile_is_at_1001_and_1000_needs_the_upgrade(self):
-        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1001")
+    def test_the_profile_is_at_1005_and_1000_needs_the_upgrades(self):
+        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1005")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
             [step["title"] for step in steps],
-            ["Add notify, notify_recovery and ping_url to every cron job"],
+            [
+                "Add notify, notify_recovery and ping_url to every cron job",
+                "Log the cron jobs whose schedule changes meaning (Debian cron)",
+                "Change logs and origins of shipped cron jobs",
+            ],
         )
 
     def test_jobs_without_the_records_read_with_defaults(self):
@@ -60,7 +64,7 @@ class TestUpgradeTo1001(unittest.TestCase):
         )
 
     def test_upgrade_adds_the_records_and_keeps_the_values(self):
-        self.setup.upgradeProfile(PROFILE)
+        self.setup.upgradeProfile(PROFILE, dest="1001")
         self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1001",))
         for job_id in ("nightly", "hourly"):
             self.assertEqual(self.record(job_id, "notify").value, [])
