@@ -5,13 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: install lint format test test-fast test-processes chromium clean run run-cluster i18n buildout check-buildout bench
+.PHONY: install lint format test test-fast test-processes chromium libpq postgresql clean run run-cluster i18n buildout check-buildout bench
 
 install: $(STAMP) $(AXE)
 
-$(STAMP): setup.py constraints.txt
+# The tests run on RelStorage too: the relstorage extra builds psycopg2,
+# which needs libpq's headers and pg_config (Debian's libpq-dev).
+$(STAMP): setup.py constraints.txt | libpq
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -c constraints.txt -e ".[test]" $(LINTERS)
+	$(BIN)/pip install -q -c constraints.txt -e ".[test,relstorage]" $(LINTERS)
 	touch $(STAMP)
 
 # axe-core for the browser test's accessibility checks, pinned in
@@ -20,6 +22,9 @@ $(AXE): package.json package-lock.json
 	command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
 	npm ci --no-audit --no-fund
 	touch $(AXE)
+
+libpq:
+	command -v pg_config >/dev/null || (apt-get update && apt-get install -y libpq-dev)
 
 # Lint and format: ruff (settings in pyproject.toml), zpretty for ZCML, XML
 # and page templates, codespell. `make lint` only checks; `make format` rewrites.
@@ -43,7 +48,11 @@ format: install
 chromium:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium chromium-driver)
 
-test: install chromium
+# The RelStorage process tests start Debian's PostgreSQL server themselves.
+postgresql:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
+
+test: install chromium postgresql
 	$(BIN)/zope-testrunner --all --test-path=src -s collective.crontab
 
 test-fast: install
@@ -59,32 +68,46 @@ run: install
 	@echo "Plone: http://localhost:$(PORT)/Plone"
 	$(BIN)/runwsgi $(INSTANCE)/etc/zope.ini
 
-# A ZEO server, client1 serving the site on PORT, client2 (CLOCK_PORT)
-# carrying the clock. Ctrl-C stops all three.
+# A database server, client1 serving the site on PORT, client2 (CLOCK_PORT)
+# carrying the clock. Ctrl-C stops all three. STORAGE=zeo (default): runzeo
+# on ZEO_PORT; STORAGE=relstorage: a PostgreSQL of its own in
+# $(CLUSTER)/postgresql on PG_PORT (Debian's postgresql package).
 CLUSTER ?= cluster
+STORAGE ?= zeo
 ZEO_PORT ?= 8100
+PG_PORT ?= 8102
 CLOCK_PORT ?= 8081
 ZEO := 127.0.0.1:$(ZEO_PORT)
+DSN := host=127.0.0.1 port=$(PG_PORT) dbname=zodb user=$(if $(filter 0,$(shell id -u)),postgres,$(shell id -un))
+ifeq ($(STORAGE),relstorage)
+SERVER := $(BIN)/python -m collective.crontab.tests.postgres $(CLUSTER)/postgresql $(PG_PORT)
+SERVER_READY := test -e $(CLUSTER)/postgresql/ready
+STORAGE_OPTION := --relstorage "$(DSN)"
+else
+SERVER := $(BIN)/runzeo -a $(ZEO) -f $(CLUSTER)/zeo/Data.fs
+SERVER_READY := (exec 3<>/dev/tcp/127.0.0.1/$(ZEO_PORT)) 2>/dev/null
+STORAGE_OPTION := --zeo $(ZEO)
+endif
 
 run-cluster: SHELL := /bin/bash
-run-cluster: install
+run-cluster: install $(if $(filter relstorage,$(STORAGE)),postgresql)
 	mkdir -p $(CLUSTER)/zeo
 	set -e; \
-	$(BIN)/runzeo -a $(ZEO) -f $(CLUSTER)/zeo/Data.fs & zeo=$$!; clients=; \
-	trap 'kill $$clients $$zeo 2>/dev/null; wait; true' EXIT; \
+	$(SERVER) & server=$$!; clients=; \
+	trap 'kill $$clients $$server 2>/dev/null; wait; true' EXIT; \
 	trap 'exit 0' INT TERM; \
-	until (exec 3<>/dev/tcp/127.0.0.1/$(ZEO_PORT)) 2>/dev/null; do sleep 0.2; done; \
+	until $(SERVER_READY); do sleep 0.2; done; \
 	$(BIN)/python -m collective.crontab.instance create $(CLUSTER)/client1 \
-		--port $(PORT) --zeo $(ZEO) --client client1 --site Plone --demo-job; \
+		--port $(PORT) $(STORAGE_OPTION) --client client1 --site Plone --demo-job; \
 	$(BIN)/python -m collective.crontab.instance create $(CLUSTER)/client2 \
-		--port $(CLOCK_PORT) --zeo $(ZEO) --client client2 --clock /Plone/@@crontab-tick; \
+		--port $(CLOCK_PORT) $(STORAGE_OPTION) --client client2 --clock /Plone/@@crontab-tick; \
 	echo "Plone: http://localhost:$(PORT)/Plone (client1; client2 on port $(CLOCK_PORT) runs the clock)"; \
 	$(BIN)/runwsgi $(CLUSTER)/client1/etc/zope.ini & clients=$$!; \
 	$(BIN)/runwsgi $(CLUSTER)/client2/etc/zope.ini & clients="$$clients $$!"; \
 	wait
 
-test-processes: install
-	$(BIN)/zope-testrunner --all --test-path=src -s collective.crontab --layer 'ZeoCluster|ExactlyOnceRun'
+test-processes: install postgresql
+	$(BIN)/zope-testrunner --all --test-path=src -s collective.crontab --layer 'Cluster|ExactlyOnceRun'
 
 # The benchmark of issue 6: prints a table, writes bench/results.json.
 bench: install

@@ -43,6 +43,9 @@ setup(
         "cron-descriptor",
     ],
     extras_require={
+        # RelStorage on PostgreSQL: psycopg2 builds against the system's
+        # libpq (Debian: libpq-dev), as RelStorage's own extra asks.
+        "relstorage": ["RelStorage[postgresql]"],
         "test": [
             "plone.app.testing",
             "plone.app.contenttypes",

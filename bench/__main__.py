@@ -11,6 +11,7 @@ from AccessControl.SecurityManagement import noSecurityManager
 from bench import naive
 from bench import schedule as schedule_bench
 from bench import views
+from collective.crontab import engine
 from collective.crontab import jobs as registry_jobs
 from collective.crontab.controlpanel.views import JOBS_PER_PAGE
 from collective.crontab.engine import tick
@@ -60,7 +61,34 @@ TARGETS = {
     "panel_ratio": ("<=", 5),
     "next_after_vs_cronsim": ("<=", 3),
     "next_after_vs_cronsim_dst": ("<=", 3),
+    "first_tick_seconds_10000": ("<=", 0.5),
+    "lanes_on_time": (">=", 3),
 }
+#: The lanes figure runs a real clock thread on a time scale: one minute of
+#: the schedules is LANES_MINUTE real seconds (the clock's period).
+LANES_MINUTE = 2.0
+LANES_LONG = 3  # minutes the long job takes
+LANES_ON_TIME = 10  # seconds (of the schedules) after its slot: on time
+
+
+@contextmanager
+def timed(owner, name):
+    """Seconds spent in each call of ``owner.name`` meanwhile (a list)."""
+    original = getattr(owner, name)
+    seconds = []
+
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            seconds.append(time.perf_counter() - start)
+
+    setattr(owner, name, wrapper)
+    try:
+        yield seconds
+    finally:
+        setattr(owner, name, original)
 
 
 def idle_schedules(count, now):
@@ -210,8 +238,18 @@ class Bench:
         self.add_jobs("due", ["* * * * *"] * 100)
         step("first tick of each site (arms every job)")
         for site_id in ("s10", "s1k", "s10k"):
-            elapsed, _body = self.get_ok(f"/{site_id}/@@crontab-tick")
-            self.details[f"first_tick_seconds_{site_id}"] = round(elapsed, 2)
+            with (
+                timed(engine, "_JobsCache") as reading,
+                timed(engine, "_arm_new") as arming,
+            ):
+                elapsed, _body = self.get_ok(f"/{site_id}/@@crontab-tick")
+            self.details[f"first_tick_seconds_{site_id}"] = {
+                "tick": round(elapsed, 2),
+                "reading and parsing the jobs": round(sum(reading), 2),
+                "arming them": round(sum(arming), 2),
+            }
+            if site_id == "s10k":
+                self.results["first_tick_seconds_10000"] = round(elapsed, 2)
             with self.site(site_id) as site:
                 naive.arm(site, utcnow())
         self.idle()
@@ -221,6 +259,7 @@ class Bench:
         self.due()
         self.panel()
         self.next_after()
+        self.lanes()
         return self.results
 
     def next_after(self):
@@ -456,6 +495,92 @@ class Bench:
                 profile.runcall(self.get_many, path, ROUNDS)
                 profile.dump_stats(f"{PROFILE}-{name}-panel.prof")
 
+    def lanes(self):
+        self.step("lanes: a minutely job during a 3-minute one, 1 and 3 workers")
+        for workers in (1, 3):
+            on_time, figures = self.lanes_run(workers)
+            self.details[f"lanes_{workers}_workers"] = figures
+        self.results["lanes_on_time"] = on_time
+
+    def lanes_run(self, workers):
+        """A clock thread (period LANES_MINUTE s) whose calls tick a site
+        with a long job and a minutely one at the scaled time; returns the
+        minutely job's runs on time during the long one, and the figures."""
+        from collective.crontab import clock
+
+        site_id = f"lanes{workers}"
+        self.add_site(site_id)
+        # The real time of the first slot, a beat: scaled time starts there.
+        start = (time.time() // LANES_MINUTE + 3) * LANES_MINUTE
+        first = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=2)
+
+        def scaled(at=None):
+            at = time.time() if at is None else at
+            return first + timedelta(minutes=(at - start) / LANES_MINUTE)
+
+        long_seconds = str(LANES_LONG * LANES_MINUTE)
+        with self.site(site_id):
+            for job_id, runner, schedule, arguments in (
+                ("a-long", "bench.sleep", f"{first.minute} * * * *", long_seconds),
+                ("b-minutely", "bench.noop", "* * * * *", None),
+            ):
+                values = {
+                    "title": job_id,
+                    "runner": runner,
+                    "schedule": schedule,
+                    "timezone": "UTC",
+                    "owner": "admin",
+                    "arguments": {"seconds": arguments} if arguments else {},
+                }
+                registry_jobs.write_job(job_id, registry_jobs.validate(job_id, values))
+        with self.site(site_id) as site:
+            tick(site, first - timedelta(seconds=30))  # arms both
+        bench = self
+
+        class ScaledClock(clock.ClockThread):
+            def call_method(self):
+                with bench.site(site_id) as site:
+                    tick(site, scaled())
+
+        config = clock.ClockServer(
+            name=site_id, method=f"/{site_id}", period=LANES_MINUTE, workers=workers
+        )
+        thread = ScaledClock(config)
+        hand_over, engine.current_time = clock.HAND_OVER, scaled
+        clock.HAND_OVER = 5 / 60 * LANES_MINUTE
+        try:
+            thread.due = start
+            thread.start()
+            time.sleep(max(0, start + (LANES_LONG + 1.5) * LANES_MINUTE - time.time()))
+            thread.stopping.set()
+            thread.join()
+            for call in thread.lanes:
+                if call is not None:
+                    call.join(60)
+        finally:
+            clock.HAND_OVER, engine.current_time = hand_over, utcnow
+        with self.site(site_id) as site:
+            state = get_crontab(site).state("b-minutely")
+            runs = [run for run in state.runs.values() if Status(run.status).ran]
+            (long_run,) = get_crontab(site).state("a-long").runs.values()
+        expected = [first + timedelta(minutes=m) for m in range(LANES_LONG + 1)]
+        on_time = [
+            run
+            for run in runs
+            if (run.started - run.slot).total_seconds() <= LANES_ON_TIME
+            and long_run.started <= run.slot <= long_run.finished
+        ]
+        figures = {
+            "slots during the long run": len(expected) - 1,
+            "runs": len(runs),
+            "on time during the long run": len(on_time),
+            "misses": len(set(expected) - {run.slot for run in runs}),
+            "seconds late": [
+                round((run.started - run.slot).total_seconds()) for run in runs
+            ],
+        }
+        return len(on_time), figures
+
 
 def machine(load):
     model = ""
@@ -483,6 +608,8 @@ ROWS = (
     ("panel_ratio", "panel, 1,000 jobs + 100,000 runs ÷ 10 jobs"),
     ("next_after_vs_cronsim", "next_after ÷ cronsim, worst expression"),
     ("next_after_vs_cronsim_dst", "next_after ÷ cronsim, worst across DST"),
+    ("first_tick_seconds_10000", "first tick after adding 10,000 jobs, s"),
+    ("lanes_on_time", "minutely runs on time during a 3-minute job"),
 )
 
 

@@ -54,3 +54,15 @@ class NoopRunner:
 
 
 noop = NoopRunner()
+
+
+@implementer(ICronRunner)
+class SleepRunner:
+    """Sleeps ``seconds`` of real time: the long job of the lanes figure."""
+
+    title = "Benchmark: sleep"
+    description = "Takes its time."
+
+    def __call__(self, site, job):
+        time.sleep(float(job.arguments["seconds"]))
+        return "slept"

@@ -3,6 +3,7 @@
 from collective.crontab.status import RunResult
 from zope.i18nmessageid import MessageFactory
 
+import contextlib
 import logging
 
 
@@ -11,3 +12,6 @@ _ = MessageFactory(PACKAGE_NAME)
 logger = logging.getLogger(PACKAGE_NAME)
 
 __all__ = ["PACKAGE_NAME", "RunResult", "_", "logger"]
+
+with contextlib.suppress(ImportError):  # without ZEO, nothing to patch
+    from collective.crontab import zeo  # noqa: F401 -- see there

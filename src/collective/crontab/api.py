@@ -29,6 +29,7 @@ from collective.crontab.exceptions import NotInstalled
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.jobs import FIELDS
 from collective.crontab.jobs import job_ids as stored_job_ids
+from collective.crontab.jobs import job_problem
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import remove_job
@@ -69,7 +70,7 @@ def _existing(job_id):
     return job
 
 
-def _as_dict(site, job, now=None):
+def _as_dict(site, job, now=None, invalid=None):
     data = asdict(job)
     del data["site_timezone"]
     state = get_crontab(site).state(job.id)
@@ -78,11 +79,17 @@ def _as_dict(site, job, now=None):
     data["runs_as"] = translate(owners.describe(job.owner))
     data["next_run"] = None
     if job.enabled:
-        try:
-            last = state.last if state is not None and state.last else now
-            data["next_run"] = job.cron.next_after(max(last, now))
-        except JobError as error:
-            data["error"] = str(error)
+        if invalid is None:
+            invalid = engine.invalid_jobs(site)
+        error = invalid.get(job.id)
+        if error is None:
+            try:
+                last = state.last if state is not None and state.last else now
+                data["next_run"] = job.cron.next_after(max(last, now))
+            except Exception as exception:
+                error = job_problem(job.id, exception)
+        if error is not None:
+            data["error"] = error
     last = state.last_run if state is not None else None
     data["last_run"] = dict(last, status=Status(last["status"])) if last else None
     data["last_status"] = data["last_run"]["status"] if data["last_run"] else None
@@ -196,7 +203,8 @@ def jobs():
     """Every job as a dict with its state (next_run, last_run, last_status)."""
     site = _site(ManageJobs)
     now = utcnow()
-    return [_as_dict(site, job, now) for job in read_jobs()]
+    invalid = engine.invalid_jobs(site)
+    return [_as_dict(site, job, now, invalid) for job in read_jobs()]
 
 
 def get_job(job_id):

@@ -86,7 +86,16 @@ def main(argv=None):
         return USAGE
     finally:
         if app is not None:
+            _send_pings()
             app._p_jar.db().close()
+
+
+def _send_pings():
+    """Wait (bounded) for the pings of the runs: the process ends next."""
+    from collective.crontab import notifications
+
+    if not notifications.drain(3 * notifications.PING_DEADLINE):
+        print("crontab-ctl: some pings were not sent in time", file=sys.stderr)
 
 
 def _open(zope_conf):

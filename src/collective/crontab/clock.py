@@ -4,7 +4,13 @@ Each ``<clock-server NAME>`` section of zope.conf (``%import
 collective.crontab``) starts one daemon thread when the WSGI server starts.
 Every ``period`` seconds, aligned to the wall clock, it publishes a GET to
 ``method`` through the Zope publisher, in-process: traversal,
-authentication, transaction and ConflictError retries as for HTTP.
+authentication, transaction and ConflictError retries as for HTTP. Each call
+runs in a thread of its own (a lane, with its own ZODB connection), so a
+call that is still running does not hold the next beats; ``workers`` bounds
+the calls at once, and a beat that finds every lane busy is skipped. A beat
+whose calls all still run after HAND_OVER seconds (a long job came first)
+starts one more, which runs the other jobs due (the running one's lease
+is held).
 
 The clock only starts in a process that serves HTTP (``runwsgi``, or
 ``bin/instance`` of plone.recipe.zope2instance), not in ``zconsole run``
@@ -49,6 +55,9 @@ REFUSAL_KEY = "collective.crontab.clock.refusal"
 #: Seconds a stopping process waits for a tick in progress to finish.
 STOP_GRACE = 20
 USER_AGENT = "Zope Clock Server Client (collective.crontab)"
+#: Seconds after which the calls of a beat that all still run (a long job
+#: came first) hand the rest of the beat to one more call in a free lane.
+HAND_OVER = 5
 
 _clocks = []
 
@@ -63,6 +72,7 @@ class ClockServer:
     user: str = None
     password: str = None
     host: str = None
+    workers: int = 3
 
     def getSectionName(self):  # Zope keys product_config by section name
         return self.name
@@ -89,6 +99,18 @@ def period(value):
     return int(seconds) if seconds.is_integer() else seconds
 
 
+def workers(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(
+            f"clock-server workers must be a whole number of at least 1, not {value!r}"
+        )
+    return number
+
+
 def clock_server(section):
     """ZConfig datatype of the <clock-server> section."""
     if section.password and not section.user:
@@ -102,6 +124,7 @@ def clock_server(section):
         user=section.user,
         password=section.password,
         host=section.host,
+        workers=section.workers,
     )
 
 
@@ -184,15 +207,19 @@ def _authorize(folder, user, request):
     return authorize(user, *context, request.roles)
 
 
-class Clock(threading.Thread):
-    """The thread of one <clock-server> section."""
+class ClockThread(threading.Thread):
+    """The thread of one <clock-server> section: it beats every ``period``
+    seconds and publishes each call of ``method`` in a lane of its own."""
 
-    def __init__(self, config, clock=time.time):
+    def __init__(self, config, wall_time=time.time):
         super().__init__(name=f"clock-server {config.name}", daemon=True)
         self.config = config
-        self.clock = clock
+        self.wall_time = wall_time  # seconds since the epoch
         self.stopping = threading.Event()
         self.due = None
+        self.lanes = [None] * config.workers  # the call thread of each lane
+        self.beat_calls = []  # the calls started for the latest beat
+        self.hand_over_at = None
 
     def describe(self):
         user = self.config.user or "Anonymous"
@@ -204,40 +231,84 @@ class Clock(threading.Thread):
     def run(self):
         logger.info(self.describe())
         while not self.stopping.wait(self.wait()):
-            self.beat()
+            if self.wall_time() >= self.due:
+                self.beat()
+            else:
+                self.hand_over()
         logger.info('Clock server for "%s" stopped', self.config.method)
 
     def wait(self):
-        """Seconds until the next beat."""
-        now = self.clock()
+        """Seconds until the next beat, or until the calls of this beat
+        have run HAND_OVER seconds."""
+        now = self.wall_time()
         if self.due is None:
             self.due = next_beat(now, self.config.period)
-        return max(0, self.due - now)
+        until = self.due
+        if self.hand_over_at is not None:
+            until = min(until, self.hand_over_at)
+        return max(0, until - now)
 
     def beat(self):
-        """Tick, then plan the next beat after the end of the tick: beats
-        that passed while it ran are skipped (and logged), never run late
-        or on top of each other. Returns the number skipped."""
-        self.tick()
-        finished = self.clock()
-        due = self.due if self.due is not None else finished
-        self.due = max(
-            due + self.config.period, next_beat(finished, self.config.period)
-        )
-        skipped = int((self.due - due) // self.config.period) - 1
-        if skipped:
+        """Start a call of ``method`` in a free lane: a call still running
+        from an earlier beat (a long job) holds its lane, not the clock.
+        When every lane is busy the beat is skipped (and logged), never
+        run late. Returns the lane started, or None."""
+        self.beat_calls = []
+        lane = self.start_in_free_lane()
+        if lane is None:
             logger.warning(
-                'Clock "%s": the tick took %.1fs, longer than the period '
-                "(%ss): %d tick(s) skipped",
+                'Clock "%s": all %d workers are still busy with earlier '
+                "calls: beat skipped",
                 self.config.method,
-                finished - due,
-                self.config.period,
-                skipped,
+                self.config.workers,
             )
-        return skipped
+        due = self.due if self.due is not None else self.wall_time()
+        self.due = max(
+            due + self.config.period, next_beat(self.wall_time(), self.config.period)
+        )
+        return lane
 
-    def tick(self):
-        """Publish one GET; log a failure in one line. Returns the status."""
+    def hand_over(self):
+        """Every call of this beat still runs HAND_OVER seconds on (a long
+        job): one more call, in a free lane, runs the other jobs due now
+        (it skips those whose lease is held). Returns the lane, or None."""
+        self.hand_over_at = None
+        if not self.beat_calls or not all(call.is_alive() for call in self.beat_calls):
+            return None
+        return self.start_in_free_lane()
+
+    def start_in_free_lane(self):
+        lane = next(
+            (
+                number
+                for number, call in enumerate(self.lanes)
+                if call is None or not call.is_alive()
+            ),
+            None,
+        )
+        if lane is not None:
+            self.lanes[lane] = call = self.start_call(lane)
+            self.beat_calls.append(call)
+            self.hand_over_at = self.wall_time() + HAND_OVER
+        return lane
+
+    def start_call(self, lane):
+        """The thread publishing one call in ``lane``, started."""
+        call = threading.Thread(
+            target=self.call_method,
+            name=f"{self.name} worker {lane + 1}",
+            daemon=True,
+        )
+        call.start()
+        return call
+
+    def calls(self):
+        """The call threads still running."""
+        return [call for call in self.lanes if call is not None and call.is_alive()]
+
+    def call_method(self):
+        """Publish one GET of ``method`` (in a ZODB connection of its own);
+        log a failure in one line. Returns the status."""
         environ = self.environ()
         try:
             status, _body = publish(environ)
@@ -355,7 +426,7 @@ def start_clocks(event=None):
     if not sections or not serving():
         return
     for config in sections:
-        clock = Clock(config)
+        clock = ClockThread(config)
         _clocks.append(clock)
         clock.start()
     if threading.current_thread() is threading.main_thread():
@@ -366,15 +437,21 @@ def start_clocks(event=None):
 
 
 def stop_clocks(grace=STOP_GRACE):
-    """Stop the clocks; a tick in progress may finish its transaction."""
+    """Stop the clocks; the calls in progress may finish their
+    transactions, all within ``grace`` seconds."""
+    deadline = time.monotonic() + grace
     for clock in _clocks:
         clock.stopping.set()
     for clock in _clocks:
-        clock.join(grace)
-        if clock.is_alive():
+        clock.join(max(0, deadline - time.monotonic()))
+        for call in clock.calls():
+            call.join(max(0, deadline - time.monotonic()))
+        running = len(clock.calls())
+        if running:
             logger.warning(
-                'Clock "%s": a tick is still running, not waiting for it',
+                'Clock "%s": %d call(s) still running, not waiting for them',
                 clock.config.method,
+                running,
             )
     del _clocks[:]
 

@@ -17,7 +17,9 @@ from collective.crontab import RunResult
 from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import NestedTick
 from collective.crontab.exceptions import NotInstalled
+from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronRunner
+from collective.crontab.jobs import job_problem
 from collective.crontab.jobs import read_jobs
 from collective.crontab.jobs import site_timezone
 from collective.crontab.schedule import MAX_COUNT
@@ -34,6 +36,7 @@ from datetime import UTC
 from heapq import heappop
 from heapq import heappush
 from io import BytesIO
+from transaction.interfaces import TransientError
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 from ZODB.POSException import ConflictError
@@ -61,8 +64,12 @@ import transaction
 CLIENT = os.environ.get("CRONTAB_CLIENT", f"{socket.gethostname()}:{os.getpid()}")
 #: Attempts at a transaction that meets ConflictErrors.
 CONFLICT_RETRIES = 3
-#: Attempts at recording a run: a run that happened must not go unlogged.
+#: Jobs armed per transaction by the first tick that sees them.
+ARM_BATCH = 1000
+#: Attempts at recording a run in one tick; then the next tick tries again.
 RECORD_RETRIES = 10
+#: Seconds: the n-th attempt at a record pauses up to n times this.
+RECORD_PAUSE = 0.05
 #: The time the engine reads for the start and end of runs (tests replace it).
 current_time = utcnow
 _running = threading.local()
@@ -70,6 +77,8 @@ _running = threading.local()
 _UNSEEN = datetime.min.replace(tzinfo=UTC)
 _caches = WeakKeyDictionary()  # ZODB DB -> {site path: _JobsCache}
 _last_ticks = WeakKeyDictionary()  # ZODB DB -> {crontab oid: (now, client)}
+_unrecorded = WeakKeyDictionary()  # ZODB DB -> {crontab oid: [_Record]}
+_released = WeakKeyDictionary()  # ZODB DB -> {crontab oid: {job id: expiry}}
 
 
 def last_tick(crontab):
@@ -108,18 +117,36 @@ class _JobsCache:
         self._waiting = [(_UNSEEN, job.id) for job in self.jobs if job.enabled]
         self._lock = threading.Lock()
 
+    def broken(self, job_id, message):
+        """Set job ``job_id`` aside as invalid: no tick of this cache runs it
+        again (a change to any job or to the site's zone makes a new one)."""
+        self.invalid[job_id] = message
+        job = self.by_id.pop(job_id, None)
+        if job is not None:
+            self.jobs.remove(job)
+
     def due(self, now):
-        """Take the enabled jobs that may be due at ``now`` off the heap,
-        earliest first; give them back with ``requeue``."""
-        due = []
+        """The enabled jobs that may be due at ``now``, earliest first. They
+        stay on the heap until ``requeue`` gives them their next time: a
+        tick busy with a long run hides nothing from a tick in another lane.
+        An entry whose time is no longer the job's time in ``next`` is
+        dropped."""
+        due, seen = [], set()
         with self._lock:
             while self._waiting and self._waiting[0][0] <= now:
-                due.append(self.by_id[heappop(self._waiting)[1]])
-        return due
+                at, job_id = heappop(self._waiting)
+                if job_id not in self.by_id:  # set aside as broken
+                    continue
+                if job_id not in seen and at == self.next.get(job_id, _UNSEEN):
+                    seen.add(job_id)
+                    due.append((at, job_id))
+            for entry in due:
+                heappush(self._waiting, entry)
+        return [self.by_id[job_id] for _at, job_id in due]
 
     def requeue(self, jobs):
-        """Put ``jobs`` back, each at its time in ``next`` (if it has none
-        yet, the next tick looks at it again)."""
+        """Queue ``jobs`` at their times in ``next`` (if one has none yet,
+        the next tick looks at it again)."""
         with self._lock:
             for job in jobs:
                 heappush(self._waiting, (self.next.get(job.id, _UNSEEN), job.id))
@@ -141,7 +168,7 @@ class Summary:
         self.data = {
             "now": now.isoformat(),
             "client": CLIENT,
-            "jobs": len(cache.jobs) + len(cache.invalid),
+            "jobs": len(cache.by_id) + len(cache.invalid),
             "ran": [],
             Status.SKIPPED: [],
             Status.MISSED: [],
@@ -170,19 +197,59 @@ def tick(site, now=None):
         raise NotInstalled(f"collective.crontab is not installed in {site.getId()}")
     cache = _jobs_cache(site, crontab)
     summary = Summary(now, cache)
+    _record_unrecorded(crontab)
+    released = _released.setdefault(crontab._p_jar.db(), {}).setdefault(
+        crontab._p_oid, {}
+    )
     for job_id, expires in list(crontab.running.items()):
-        if expires is not None and expires <= now:
-            _abandon(crontab, cache, job_id, now, summary)
+        if expires is not None and expires <= now and released.get(job_id) != expires:
+            with _isolated(cache, job_id, summary):
+                _abandon(crontab, cache, job_id, now, summary, released)
     for job_id in list(crontab.queue.keys()):
-        _run_queued(site, crontab, cache, job_id, now, summary)
+        with _isolated(cache, job_id, summary):
+            _run_queued(site, crontab, cache, job_id, now, summary)
     due = cache.due(now)
     try:
-        for job in due:
-            _tick_job(site, crontab, cache, job, now, summary)
+        _arm_new(crontab, due, now)
+        for job in _short_first(crontab, due):
+            with _isolated(cache, job.id, summary):
+                _tick_job(site, crontab, cache, job, now, summary)
     finally:
-        cache.requeue(due)
+        cache.requeue([job for job in due if job.id in cache.by_id])
     _beat(crontab, now)
     return summary.data
+
+
+@contextmanager
+def _isolated(cache, job_id, summary):
+    """One job's trouble stays its own: an error while handling it is
+    logged and the tick goes on. A job that cannot be handled (a schedule
+    that cannot be computed, any error but a conflict) is set aside as
+    invalid until it or the site's zone changes."""
+    try:
+        yield
+    except Exception as error:
+        _abort()
+        message = job_problem(job_id, error)
+        if isinstance(error, TransientError):
+            logger.warning("%s; it is tried again at the next tick", message)
+            return
+        log = logger.error if isinstance(error, ScheduleError) else logger.exception
+        log("%s; it will not run until it is fixed", message)
+        cache.broken(job_id, message)
+        summary.data["invalid"][job_id] = message
+
+
+def invalid_jobs(site):
+    """Jobs the ticks of this process found invalid, id -> message (the
+    health check and the panel show them without computing them again)."""
+    cache = _caches.get(site._p_jar.db(), {}).get(site.getPhysicalPath())
+    crontab = get_crontab(site)
+    if cache is None or crontab is None:
+        return {}
+    if cache.key != (crontab.version(), site_timezone()):
+        return {}
+    return dict(cache.invalid)
 
 
 def running_slot():
@@ -201,7 +268,7 @@ def running_slots():
 
 def _tick_job(site, crontab, cache, job, now, summary):
     state = crontab.state(job.id)
-    if state is None or state.last is None:
+    if _unarmed(state):
         # First tick to see the job enabled: its first slot is after `now`.
         _write(lambda: _arm(crontab, job.id, now))
         cache.next[job.id] = job.cron.next_after(now)
@@ -225,22 +292,68 @@ def _arm(crontab, job_id, now):
         state.last = now
 
 
+def _arm_new(crontab, jobs, now):
+    """Arm the jobs no tick has seen yet, ``ARM_BATCH`` per transaction
+    (a batch that keeps conflicting is left to ``_tick_job``)."""
+    new = [job.id for job in jobs if _unarmed(crontab.state(job.id))]
+    for start in range(0, len(new), ARM_BATCH):
+        batch = new[start : start + ARM_BATCH]
+
+        def arm(batch=batch):
+            for job_id in batch:
+                _arm(crontab, job_id, now)
+            return True
+
+        _write(arm)
+
+
+def _unarmed(state):
+    return state is None or state.last is None
+
+
+def _short_first(crontab, jobs):
+    """``jobs`` with those known to be long (the median of their last three
+    runs) after the short ones: a long run does not hold the others of the
+    same tick."""
+
+    def typical(job):
+        state = crontab.state(job.id)
+        durations = sorted(
+            duration
+            for code, _started, duration in (state.recent if state else ())[:3]
+            if Status.from_code(code).ran
+        )
+        return durations[len(durations) // 2] if durations else 0
+
+    return sorted(jobs, key=typical)
+
+
 def _write(change, attempts=CONFLICT_RETRIES):
     """Run ``change`` in a fresh transaction and commit it, retrying on
     conflicts after a short random pause (clients that collided must not
     collide again in step). Returns what ``change`` returned, or None if it
-    kept conflicting."""
+    kept conflicting. Other errors of the storage (a ZEO server restarted,
+    the database of RelStorage away) are retried alike, then raised."""
     for attempt in range(attempts):
-        transaction.commit()  # start from what other clients committed
         try:
+            transaction.commit()  # start from what other clients committed
             result = change()
             transaction.commit()
         except ConflictError:
-            transaction.abort()
-            pause = random.uniform(0, 0.02 * (attempt + 1))  # noqa: S311
-            time.sleep(pause)
-            continue
-        return result
+            _abort()
+        except Exception as error:
+            _abort()
+            if attempt == attempts - 1:
+                raise
+            logger.warning(
+                "Retrying a transaction of the tick: %s: %s",
+                type(error).__name__,
+                error,
+            )
+        else:
+            return result
+        pause = random.uniform(0, 0.02 * (attempt + 1))  # noqa: S311
+        time.sleep(pause)
     return None
 
 
@@ -401,12 +514,12 @@ def _attempt(site, job, slot):
             trace = ""
             break
         except ConflictError:
-            transaction.abort()
+            _abort()
             status = Status.FAILURE
             message = f"Gave up after {attempt} conflicting attempts"
             trace = traceback.format_exc()
         except Exception as error:
-            transaction.abort()
+            _abort()
             status, trace = Status.FAILURE, traceback.format_exc()
             message = f"{type(error).__name__}: {error}"
             logger.warning("Cron job '%s' failed: %s", job.id, message)
@@ -418,7 +531,6 @@ def _attempt(site, job, slot):
         message = (
             f"{message}\n" if message else ""
         ) + f"ran {_span(duration)}, limit {_span(job.max_runtime)}"
-    notifications.ping(job, status)
     return status, message, trace, started, finished
 
 
@@ -443,14 +555,72 @@ def _span(seconds):
 
 def _record(crontab, job, slot, outcome, summary, lease=None):
     """Log the run; with ``lease``, release it if it is still this run's
-    (a run that outlived its lease must not release the next run's)."""
-    status, message, trace, started, finished = outcome
+    (a run that outlived its lease must not release the next run's).
 
-    def record():
-        state = crontab.state(job.id, create=True)
+    A run that happened is never lost: any error is retried in a fresh
+    transaction, and a record that still cannot be written is kept in
+    memory and written by the next tick of this process."""
+    status, message, _trace, _started, _finished = outcome
+    record = _Record(job.id, job.history, slot, outcome, lease)
+    if not record.write(crontab):
+        _unrecorded_runs(crontab).append(record)
+        logger.error(
+            "Cron job '%s': the run of %s (%s) could not be recorded yet; "
+            "it is kept in memory and written at the next tick of this process",
+            job.id,
+            slot.isoformat(),
+            status,
+        )
+    summary.add("ran", job.id, slot, status=status, message=message[:200])
+
+
+class _Record:
+    """A finished run on its way into the log."""
+
+    def __init__(self, job_id, limit, slot, outcome, lease):
+        self.job_id, self.limit, self.slot, self.lease = job_id, limit, slot, lease
+        self.outcome = outcome
+
+    def write(self, crontab, attempts=RECORD_RETRIES):
+        """Commit the record, retrying whatever the storage raises. True
+        once it is in the log (also if a commit that raised went through)."""
+        for attempt in range(attempts):
+            try:
+                _abort()
+                self.change(crontab)
+                transaction.commit()
+                return True
+            except Exception as error:
+                _abort()
+                if not isinstance(error, ConflictError):
+                    logger.warning(
+                        "Cron job '%s': recording the run of %s: %s: %s (attempt %d)",
+                        self.job_id,
+                        self.slot.isoformat(),
+                        type(error).__name__,
+                        error,
+                        attempt + 1,
+                    )
+                pause = random.uniform(0, RECORD_PAUSE * (attempt + 1))  # noqa: S311
+                time.sleep(pause)
+        return False
+
+    def change(self, crontab):
+        """Write the run into the job's own state, and nothing else."""
+        status, message, trace, started, finished = self.outcome
+        state = crontab.state(self.job_id, create=True)
+        if state.find(self.slot, started, CLIENT, status) is not None:
+            return  # an earlier commit raised, but it was stored
+        lease = self.lease
+        if lease is not None:
+            taken_for_dead = state.find(
+                lease["slot"], lease["started"], lease["client"], Status.ABANDONED
+            )
+            if taken_for_dead is not None:
+                state.discard(taken_for_dead)
         state.append(
-            job.history,
-            slot=slot,
+            self.limit,
+            slot=self.slot,
             started=started,
             finished=finished,
             duration=(finished - started).total_seconds(),
@@ -459,26 +629,52 @@ def _record(crontab, job, slot, outcome, summary, lease=None):
             traceback=trace,
             client=CLIENT,
         )
-        notifications.run_recorded(job.id, state)
+        notifications.run_recorded(self.job_id, state)
         if lease is not None and state.lease == lease:
             state.lease = None
-            if crontab.running.get(job.id) == lease["expires"]:
-                crontab.running[job.id] = None
-        return True
 
-    if _write(record, attempts=RECORD_RETRIES) is None:
-        logger.error(
-            "Cron job '%s': the run of %s (%s) could not be recorded after %d "
-            "conflicting attempts; its lease will expire as abandoned",
-            job.id,
-            slot.isoformat(),
-            status,
-            RECORD_RETRIES,
+
+def _unrecorded_runs(crontab):
+    """This process's runs of ``crontab`` that wait to be recorded."""
+    per_db = _unrecorded.setdefault(crontab._p_jar.db(), {})
+    return per_db.setdefault(crontab._p_oid, [])
+
+
+def _record_unrecorded(crontab):
+    """Write the runs that earlier ticks of this process could not record."""
+    waiting = _unrecorded_runs(crontab)
+    while waiting:
+        try:
+            record = waiting.pop(0)
+        except IndexError:  # another lane took it
+            return
+        if not record.write(crontab, attempts=CONFLICT_RETRIES):
+            waiting.append(record)
+            return
+        logger.info(
+            "Cron job '%s': the run of %s is recorded now",
+            record.job_id,
+            record.slot.isoformat(),
         )
-    summary.add("ran", job.id, slot, status=status, message=message[:200])
 
 
-def _abandon(crontab, cache, job_id, now, summary):
+def _abort():
+    """Abort the transaction. An abort that raises (RelStorage polls the
+    database when a transaction ends) is logged: it leaves a fresh
+    transaction all the same, and the next one polls again."""
+    try:
+        transaction.abort()
+    except Exception as error:
+        logger.warning(
+            "Aborting a transaction failed: %s: %s", type(error).__name__, error
+        )
+
+
+def _abandon(crontab, cache, job_id, now, summary, released):
+    """The lease noted in ``running`` for ``job_id`` expired: record its run
+    as abandoned if it is still held. A lease its run released (the record
+    of a run leaves ``running`` alone) goes into ``released``: this process
+    does not look at it again."""
     job = cache.by_id.get(job_id)
     limit = job.history if job is not None else 100
 
@@ -486,15 +682,18 @@ def _abandon(crontab, cache, job_id, now, summary):
         state = crontab.state(job_id)
         expires = crontab.running.get(job_id)
         if expires is None or expires > now:
-            return False
-        if state is not None and state.lease is not None:
-            _abandon_lease(crontab, job_id, state, limit)
-        else:
-            crontab.running[job_id] = None
-        return True
+            return None
+        lease = state.lease if state is not None else None
+        if lease is None or lease["expires"] > now:
+            return expires, False
+        _abandon_lease(crontab, job_id, state, limit)
+        return expires, True
 
-    if _write(abandon):
+    expires, abandoned = _write(abandon) or (None, False)
+    if abandoned:
         summary.add(Status.ABANDONED, job_id)
+    elif expires is not None:
+        released[job_id] = expires
 
 
 def _abandon_lease(crontab, job_id, state, limit):

@@ -10,12 +10,17 @@ without a success. Time counts from the job's arming instead when that is
 later, so a new, re-enabled or rescheduled job is not late before its first
 slot. Not late: a job no tick has armed yet, a job whose run is in progress.
 Late too ("failing"): a job none of whose last runs succeeded. An enabled job
-with an invalid schedule or time zone is a problem too.
+with an invalid schedule or time zone is a problem too, and so is one the
+ticks of this process set aside as invalid (it is not computed again).
+
+A check reads each job's records and small state object once; callers who
+may not see the details get a result reused for a few seconds.
 """
 
 from AccessControl import getSecurityManager
+from collective.crontab.engine import invalid_jobs
 from collective.crontab.engine import last_tick
-from collective.crontab.exceptions import JobError
+from collective.crontab.jobs import job_problem
 from collective.crontab.jobs import read_jobs
 from collective.crontab.permissions import ManageJobs
 from collective.crontab.schedule import GRACE
@@ -25,10 +30,15 @@ from collective.crontab.state import RECENT
 from collective.crontab.status import SUCCEEDED
 from itertools import islice
 from plone.restapi.serializer.converters import json_compatible
+from time import monotonic
+from weakref import WeakKeyDictionary
 
 
 #: The clock is healthy if a tick reached the site this recently (seconds).
 HEALTHY_WITHIN = 300
+#: Seconds the bare OK or FAIL of callers without details is reused.
+CACHE_SECONDS = 5
+_answers = WeakKeyDictionary()  # ZODB DB -> {site path: (expires, healthy)}
 
 
 def check(site, now=None):
@@ -51,14 +61,20 @@ def check(site, now=None):
             f"(last tick at {_text(at)} by {client})"
         )
     late, invalid = [], {}
+    known = invalid_jobs(site)
     for job in read_jobs():
         if not job.enabled:
             continue
-        try:
-            lateness = _lateness(job, crontab.state(job.id), now)
-        except JobError as error:
-            invalid[job.id] = str(error)
-            problems.append(str(error))
+        lateness = None
+        if job.id in known:
+            invalid[job.id] = known[job.id]
+        else:
+            try:
+                lateness = _lateness(job, crontab.state(job.id), now)
+            except Exception as error:
+                invalid[job.id] = job_problem(job.id, error)
+        if job.id in invalid:
+            problems.append(invalid[job.id])
             continue
         if lateness is not None:
             late.append(lateness)
@@ -134,6 +150,18 @@ def _last_success(state):
         if run.status in SUCCEEDED:
             return run.as_dict()
     return None
+
+
+def healthy(site):
+    """check(site)["healthy"], reused for CACHE_SECONDS in this process: what
+    anonymous monitors get, however often they ask."""
+    answers = _answers.setdefault(site._p_jar.db(), {})
+    path = site.getPhysicalPath()
+    expires, answer = answers.get(path, (0, None))
+    if expires <= monotonic():
+        answer = check(site)["healthy"]
+        answers[path] = (monotonic() + CACHE_SECONDS, answer)
+    return answer
 
 
 def details(result):

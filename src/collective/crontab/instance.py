@@ -3,7 +3,8 @@
 One place for `make run`, the cluster, the process tests and the benchmark:
 
     python -m collective.crontab.instance create DIR [--port 8080]
-        [--zeo HOST:PORT] [--clock] [--site Plone] [--demo-job]
+        [--zeo HOST:PORT | --relstorage DSN] [--clock] [--site Plone]
+        [--demo-job]
 
 writes DIR/etc/{zope.conf,zope.ini,site.zcml}, and (with --site) creates the
 Plone site with the add-on through ``zconsole run``, printing the admin login.
@@ -82,6 +83,15 @@ ZEOCLIENT = """\
      cache-size 64MB
    </zeoclient>"""
 
+RELSTORAGE = """\
+   <relstorage>
+     blob-dir $INSTANCE/var/blobcache
+     shared-blob-dir false
+     <postgresql>
+       dsn {dsn}
+     </postgresql>
+   </relstorage>"""
+
 CLOCK = """\
 <clock-server {name}>
   method {method}
@@ -156,20 +166,27 @@ def write_instance(
     client=None,
     clock_period=60,
     zcml=(),
+    relstorage=None,
 ):
-    """Write an instance home. ``zeo``: 'host:port' of a ZEO server, else a
-    FileStorage in var/. ``clock``: path of the tick view for a
-    <clock-server> section called every ``clock_period`` seconds as the
-    password-less CLOCK_USER (needs collective.crontab's component.xml).
+    """Write an instance home. ``zeo``: 'host:port' of a ZEO server;
+    ``relstorage``: the DSN of a PostgreSQL database for RelStorage (needs
+    the ``relstorage`` extra); else a FileStorage in var/. ``clock``: path
+    of the tick view for a <clock-server> section called every
+    ``clock_period`` seconds as the password-less CLOCK_USER (needs
+    collective.crontab's component.xml).
     ``zcml``: extra 'package:file.zcml' to load, e.g. the test runners."""
     home = Path(home).resolve()
     for folder in ("etc", "var/log", "var/cache"):
         (home / folder).mkdir(parents=True, exist_ok=True)
-    storage = ZEOCLIENT.format(address=zeo) if zeo else FILESTORAGE
+    imports = []
+    if relstorage:
+        imports.append("%import relstorage")
+        storage = RELSTORAGE.format(dsn=relstorage)
+    else:
+        storage = ZEOCLIENT.format(address=zeo) if zeo else FILESTORAGE
     clocks = ""
-    imports = ""
     if clock:
-        imports = "%import collective.crontab"
+        imports.append("%import collective.crontab")
         clocks = CLOCK.format(
             name="tick", method=clock, period=clock_period, user=CLOCK_USER
         )
@@ -177,7 +194,7 @@ def write_instance(
         ZOPE_CONF.format(
             home=home,
             storage=storage,
-            imports=imports,
+            imports="\n".join(imports),
             clocks=clocks,
             client=client or f"{host}:{port}",
         )
@@ -276,7 +293,11 @@ def main(argv=None):
     create.add_argument("home")
     create.add_argument("--port", type=int, default=8080)
     create.add_argument("--host", default="127.0.0.1")
-    create.add_argument("--zeo", help="HOST:PORT of a ZEO server")
+    storage = create.add_mutually_exclusive_group()
+    storage.add_argument("--zeo", help="HOST:PORT of a ZEO server")
+    storage.add_argument(
+        "--relstorage", metavar="DSN", help="PostgreSQL DSN for RelStorage"
+    )
     create.add_argument("--clock", help="tick path for a <clock-server> section")
     create.add_argument(
         "--clock-period", type=float, default=60, help="seconds between ticks"
@@ -293,6 +314,7 @@ def main(argv=None):
         args.clock,
         args.client,
         clock_period=args.clock_period,
+        relstorage=args.relstorage,
     )
     if args.site:
         password_file = home / "admin-password.txt"

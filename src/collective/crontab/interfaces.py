@@ -25,6 +25,7 @@ class ICronJob(Interface):
     title = schema.TextLine(
         title=_("Title"),
         description=_("What the job does, as shown in the job list."),
+        max_length=200,
         required=True,
     )
     runner = schema.TextLine(
@@ -59,8 +60,9 @@ class ICronJob(Interface):
     arguments = schema.Dict(
         title=_("Arguments"),
         description=_("Settings passed to the runner, as name and value."),
-        key_type=schema.TextLine(),
-        value_type=schema.TextLine(),
+        key_type=schema.TextLine(max_length=100),
+        value_type=schema.TextLine(max_length=4000),
+        max_length=50,
         default={},
         required=False,
     )
@@ -99,7 +101,7 @@ class ICronJob(Interface):
         description=_("How many runs the log keeps for this job."),
         default=100,
         min=1,
-        max=100000,
+        max=10000,
         required=True,
     )
     notify = schema.List(
@@ -109,6 +111,7 @@ class ICronJob(Interface):
             "per failure streak."
         ),
         value_type=schema.ASCIILine(),
+        max_length=20,
         default=[],
         required=False,
     )
@@ -125,6 +128,7 @@ class ICronJob(Interface):
             "with /start is called before a run, the URL itself on success, "
             "with /fail on failure."
         ),
+        max_length=2000,
         default="",
         required=False,
     )

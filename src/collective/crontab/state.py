@@ -113,7 +113,7 @@ class JobState(Persistent):
             values[name] = truncate(values.get(name) or "")
         values["status"] = str(Status(values["status"]))  # stored as plain text
         run = Run(**values)
-        key = -int(values["started"].timestamp() * 1_000_000)
+        key = _key(values["started"])
         while key in self.runs:
             key -= 1
         self.runs[key] = run
@@ -132,6 +132,29 @@ class JobState(Persistent):
         )
         self.recent = ((entry, *tuple(self.recent)))[:RECENT]
         return run
+
+    def find(self, slot, started, client, status=None):
+        """The key of the run of ``slot`` started at ``started`` on
+        ``client`` (with ``status``, if given), or None."""
+        key = _key(started)
+        while key in self.runs:
+            run = self.runs[key]
+            if (run.slot, run.started, run.client) == (slot, started, client) and (
+                status is None or run.status == status
+            ):
+                return key
+            key -= 1
+        return None
+
+    def discard(self, key):
+        """Remove the run at ``key`` (an "abandoned" run that finished)."""
+        run = self.runs.pop(key)
+        self.count -= 1
+        entry = (Status(run.status).code, int(run.started.timestamp()), run.duration)
+        recent = list(self.recent)
+        if entry in recent:
+            recent.remove(entry)
+            self.recent = tuple(recent)
 
     def history(self, limit=None, start=0, status=None):
         """Runs as dicts, newest first."""
@@ -233,7 +256,11 @@ class Crontab(Persistent):
 
     def __init__(self):
         self.states = OOBTree()  # job id -> JobState
-        self.running = OOBTree()  # job id -> lease expiry (UTC), None when done
+        # job id -> expiry (UTC) of the lease its latest claim took (None
+        # after an abandon). Only claims and abandons write here, never the
+        # record of a run: that touches the job's own state only, whatever
+        # other jobs claim; a tick finding an expired entry reads the state.
+        self.running = OOBTree()
         self.queue = OOBTree()  # job id -> requested at: "run now"
         self.version = Length()  # bumped on every change of a job's records
         self.heartbeat = Heartbeat()
@@ -249,6 +276,10 @@ class Crontab(Persistent):
         if state is None and create:
             state = self.states[job_id] = JobState()
         return state
+
+
+def _key(started):
+    return -int(started.timestamp() * 1_000_000)
 
 
 def truncate(text, limit=MAX_TEXT):

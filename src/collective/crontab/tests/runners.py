@@ -148,6 +148,15 @@ class Takes(Base):
 
 
 @implementer(ICronRunner)
+class Sleep(Base):
+    """Sleeps ``seconds`` of real time: a long job for the process tests."""
+
+    def __call__(self, site, job):
+        time.sleep(float(job.arguments["seconds"]))
+        return f"slept {job.arguments['seconds']}s"
+
+
+@implementer(ICronRunner)
 class Request(Base):
     """Reports what its request carries, then answers with a cookie, a
     header and a status of its own (none may reach the caller)."""

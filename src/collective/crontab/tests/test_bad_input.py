@@ -3,6 +3,7 @@ the job and the field, and nothing already stored is lost or half-written."""
 
 from collective.crontab import api
 from collective.crontab.exceptions import JobError
+from collective.crontab.interfaces import ICronJob
 from collective.crontab.jobs import read_job
 from collective.crontab.testing import FUNCTIONAL_TESTING
 from collective.crontab.testing import INTEGRATION_TESTING
@@ -176,6 +177,90 @@ class TestBadArguments(BadInput):
         self.assertRejected(
             "arguments", "'path' is too long", arguments={"path": "x" * 20000}
         )
+
+
+class TestLimits(BadInput):
+    """Every change to a job rewrites all its records: each field is bounded."""
+
+    def test_title_of_200_characters_is_kept(self):
+        api.add_job("job", **dict(GOOD, title="t" * 200))
+        self.assertEqual(len(read_job("job").title), 200)
+
+    def test_title_over_200_characters(self):
+        self.assertRejected(
+            "title", "is too long (201 characters, at most 200)", title="t" * 201
+        )
+
+    def test_megabyte_title_is_not_repeated_in_the_message(self):
+        error = self.assertRejected("title", "at most 200", title="t" * 2**20)
+        self.assertLess(len(str(error)), 200)
+
+    def test_50_arguments_of_the_largest_size_that_fits(self):
+        arguments = {f"key{index:02d}": "v" * 650 for index in range(50)}
+        api.add_job("job", **dict(GOOD, arguments=arguments))
+        self.assertEqual(read_job("job").arguments, arguments)
+
+    def test_51_arguments(self):
+        arguments = {f"key{index}": "v" for index in range(51)}
+        self.assertRejected(
+            "arguments", "has 51 entries, at most 50", arguments=arguments
+        )
+
+    def test_argument_name_over_100_characters(self):
+        self.assertRejected(
+            "arguments",
+            "is too long (101 characters, at most 100)",
+            arguments={"k" * 101: "v"},
+        )
+
+    def test_argument_value_over_4000_characters(self):
+        self.assertRejected(
+            "arguments",
+            "'path' is too long (4001 characters, at most 4000)",
+            arguments={"path": "v" * 4001},
+        )
+
+    def test_arguments_over_32_kilobytes_in_all(self):
+        arguments = {f"key{index:02d}": "v" * 4000 for index in range(9)}
+        self.assertRejected(
+            "arguments",
+            "are 36045 bytes in all, at most 32768",
+            arguments=arguments,
+        )
+
+    def test_arguments_size_counts_bytes(self):
+        arguments = {f"key{index:02d}": "€" * 2000 for index in range(6)}
+        self.assertRejected("arguments", "bytes in all", arguments=arguments)
+
+    def test_history_of_10000_runs_is_kept(self):
+        api.add_job("job", **dict(GOOD, history=10000))
+        self.assertEqual(read_job("job").history, 10000)
+
+    def test_history_over_10000(self):
+        self.assertRejected(
+            "history", "10001 is more than the limit 10000", history=10001
+        )
+
+    def test_20_notify_addresses(self):
+        notify = [f"ops{index}@example.org" for index in range(20)]
+        api.add_job("job", **dict(GOOD, notify=notify))
+        self.assertEqual(read_job("job").notify, notify)
+
+    def test_21_notify_addresses(self):
+        notify = [f"ops{index}@example.org" for index in range(21)]
+        self.assertRejected("notify", "has 21 addresses, at most 20", notify=notify)
+
+    def test_ping_url_over_2000_characters(self):
+        url = "https://example.org/" + "p" * 2000
+        self.assertRejected("ping_url", "at most 2000", ping_url=url)
+
+    def test_the_schema_states_the_limits(self):
+        self.assertEqual(ICronJob["title"].max_length, 200)
+        self.assertEqual(ICronJob["arguments"].max_length, 50)
+        self.assertEqual(ICronJob["arguments"].key_type.max_length, 100)
+        self.assertEqual(ICronJob["arguments"].value_type.max_length, 4000)
+        self.assertEqual((ICronJob["history"].min, ICronJob["history"].max), (1, 10000))
+        self.assertEqual(ICronJob["notify"].max_length, 20)
 
 
 class TestBadNumbers(BadInput):

@@ -3,6 +3,7 @@
 from collective.crontab.instance import create_site
 from collective.crontab.instance import write_instance
 from collective.crontab.testing import listen_port
+from collective.crontab.tests.test_notifications import PingServer
 from pathlib import Path
 
 import json
@@ -24,6 +25,23 @@ setSite(app.Plone)
 newSecurityManager(None, app.acl_users.getUser("admin").__of__(app.acl_users))
 api.add_job("broken", title="Broken view", runner="collective.crontab.call-view",
             schedule="0 3 * * *", arguments={"path": "@@no-such-view"})
+transaction.commit()
+"""
+
+
+SET_PING_URL = """\
+from AccessControl.SecurityManagement import newSecurityManager
+from collective.crontab import api
+from collective.crontab.notifications import ALLOW_PRIVATE
+from plone.registry.interfaces import IRegistry
+from zope.component import getUtility
+from zope.component.hooks import setSite
+import sys
+import transaction
+setSite(app.Plone)
+newSecurityManager(None, app.acl_users.getUser("admin").__of__(app.acl_users))
+api.update_job("demo", ping_url=sys.argv[-1])
+getUtility(IRegistry)[ALLOW_PRIVATE] = bool(sys.argv[-1])
 transaction.commit()
 """
 
@@ -113,6 +131,22 @@ class TestCrontabCtl(unittest.TestCase):
         self.assertEqual(history.returncode, 0, history.stderr)
         self.assertIn("success", history.stdout.splitlines()[0])
         self.assertIn("items in the catalog", history.stdout.splitlines()[0])
+
+    def zconsole(self, code, *args):
+        script = self.layer.home / "script.py"
+        script.write_text(code)
+        conf = self.layer.home / "etc" / "zope.conf"
+        command = [str(BIN / "zconsole"), "run", str(conf), str(script), *args]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def test_run_sends_its_pings_before_the_process_ends(self):
+        server = PingServer(listen_port(511))
+        self.addCleanup(server.stop)
+        self.zconsole(SET_PING_URL, f"http://127.0.0.1:{server.server_port}/hc")
+        self.addCleanup(self.zconsole, SET_PING_URL, "")
+        result = self.ctl_run("run", "demo")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(server.paths, ["/hc/start", "/hc"])
 
     def test_a_failing_run_exits_1_with_the_traceback(self):
         result = self.ctl_run("run", "broken")

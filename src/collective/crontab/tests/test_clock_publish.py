@@ -28,7 +28,7 @@ class ClockPublishTests(unittest.TestCase):
         self.portal = self.layer["portal"]
         transaction.commit()
 
-    def clock(self, method=TICK, user=None, password=None):
+    def clock_thread(self, method=TICK, user=None, password=None):
         config = clock.ClockServer(
             name="test",
             method=method,
@@ -37,10 +37,10 @@ class ClockPublishTests(unittest.TestCase):
             password=password,
             host="nohost",
         )
-        return clock.Clock(config)
+        return clock.ClockThread(config)
 
     def publish(self, method=TICK, user=None, password=None):
-        environ = self.clock(method, user, password).environ()
+        environ = self.clock_thread(method, user, password).environ()
         status, body = clock.publish(environ)
         self.layer["app"]._p_jar.sync()
         return status, body, environ
@@ -97,7 +97,7 @@ class ClockPublishTests(unittest.TestCase):
     def test_the_user_key_alone_authenticates_nobody(self):
         # A request that is not the clock's (as every request from the
         # network) carrying the clock's environ key stays anonymous.
-        environ = self.clock(user=SITE_OWNER_NAME).environ()
+        environ = self.clock_thread(user=SITE_OWNER_NAME).environ()
         statuses = []
         app = HTTPExceptionHandler(publish_module)
         b"".join(
@@ -108,7 +108,7 @@ class ClockPublishTests(unittest.TestCase):
 
     def test_refused_tick_is_one_error_line(self):
         with self.assertLogs("collective.crontab.clock", logging.DEBUG) as logs:
-            status = self.clock(user="nobody").tick()
+            status = self.clock_thread(user="nobody").call_method()
         self.assertEqual(status, "302 Found")
         self.assertEqual(
             logs.output,
@@ -120,9 +120,9 @@ class ClockPublishTests(unittest.TestCase):
 
     def test_missing_method_is_one_error_line(self):
         with self.assertLogs("collective.crontab.clock", logging.ERROR) as logs:
-            status = self.clock(
+            status = self.clock_thread(
                 method="/plone/@@no-such-view", user=SITE_OWNER_NAME
-            ).tick()
+            ).call_method()
         self.assertEqual(status, "404 Not Found")
         self.assertEqual(len(logs.output), 1)
         self.assertIn("404 Not Found", logs.output[0])

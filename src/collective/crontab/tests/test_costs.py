@@ -150,3 +150,21 @@ class TestHistoryAppend(unittest.TestCase):
         long_ = mean(size for _, size in self.appends(10000))
         self.assertLessEqual(long_ / short, 1.5)
         self.assertLess(long_, 4096)
+
+
+class TestArming(TickTestCase):
+    def test_first_tick_arms_new_jobs_in_batches(self):
+        for index in range(JOBS):
+            job_id = f"job-{index:03d}"
+            values = {"title": job_id, "runner": "test.record", "schedule": "0 3 * * *"}
+            write_job(job_id, validate(job_id, values))
+        transaction.commit()
+        with (
+            mock.patch.object(engine, "ARM_BATCH", 50),
+            mock.patch.object(engine, "_write", side_effect=engine._write) as writes,
+        ):
+            api.tick(T0)
+        self.assertEqual(writes.call_count, 3 + 1)  # 120 jobs by 50, the heartbeat
+        for index in range(JOBS):
+            self.assertEqual(self.crontab.state(f"job-{index:03d}").last, T0)
+        self.assertEqual(api.tick(T0 + minutes(1))["ran"], [])

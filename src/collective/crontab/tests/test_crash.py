@@ -1,10 +1,12 @@
-"""Faults with real processes on a real ZEO server: a client killed in the
-middle of a run, and the server restarted under a ticking client. Times are
-injected. Level 2: ``make test`` runs it."""
+"""Faults with real processes on a real ZEO server, and on RelStorage with
+a real PostgreSQL: a client killed in the middle of a run, and the server
+restarted under a ticking client. Times are injected. Level 2: ``make test``
+runs it."""
 
 from collections import Counter
 from collective.crontab.instance import create_site
 from collective.crontab.schedule import utcnow
+from collective.crontab.tests.cluster import RELSTORAGE_CLUSTER
 from collective.crontab.tests.cluster import ZEO_CLUSTER
 from datetime import timedelta
 from pathlib import Path
@@ -106,9 +108,68 @@ class TestCrash(unittest.TestCase):
             "did not finish within its maximum run time", abandoned["message"]
         )
         print(
-            "\ncrash: 1 client killed, 1 run abandoned, the next slot ran once",
+            f"\ncrash on {cluster.storage_name}: 1 client killed, 1 run "
+            "abandoned, the next slot ran once",
             file=sys.stderr,
         )
+
+    def test_run_ending_while_the_server_is_down_is_recorded(self):
+        """The server stops while a run is in progress and comes back after
+        it ended: the run is in the log (not left to expire as abandoned)
+        and its client goes on ticking."""
+        cluster = self.layer
+        create_site(cluster.homes["c2"], site_id="Outage")
+        release = cluster.dir / "outage-release"
+        started = Path(f"{release}.started")
+        restarted = cluster.dir / "outage-restarted"
+        jobs = cluster.write(
+            "outage.json",
+            {
+                "blocky": {
+                    "title": "Blocky",
+                    "runner": "test.block",
+                    "schedule": "* * * * *",
+                    "max_runtime": 30,
+                    "arguments": {"release": str(release)},
+                },
+            },
+        )
+        armed = utc_minute(timedelta(minutes=2, seconds=30))
+        slot = armed + timedelta(seconds=30)
+        client = cluster.client(
+            "c2",
+            "site=Outage",
+            f"jobs={jobs}",
+            at(armed),
+            at(slot + timedelta(seconds=10)),
+            f"wait={restarted}",
+            at(slot + timedelta(seconds=20)),
+            at(slot + timedelta(seconds=65)),
+        )
+        self.addCleanup(client.kill)
+        wait_for(started)
+        cluster.stop_server()
+        release.touch()
+        time.sleep(3)  # the runner returns and the run ends with no server
+        cluster.start_server()
+        restarted.touch()
+        out, _err = client.communicate(timeout=120)
+        self.assertEqual(client.returncode, 0, out)
+        runs, _titles, leases = cluster.read("Outage")
+        ledger = sorted(
+            (run["slot"], run["status"], run["client"]) for run in runs["blocky"]
+        )
+        print(
+            f"\nrun ending during a {cluster.storage_name} outage: "
+            + ", ".join(f"{at:%H:%M} {status} on {by}" for at, status, by in ledger),
+            file=sys.stderr,
+        )
+        self.assertEqual(len(ledger), 2, ledger)
+        (ended, _status, by), next_slot = ledger
+        self.assertEqual((ended, by), (slot, "c2"))
+        self.assertIn(_status, RUNS)
+        self.assertEqual(next_slot, (slot + timedelta(minutes=1), "success", "c2"))
+        self.assertEqual(leases, {})
 
     def test_server_restart_under_a_ticking_client_then_catch_up_policy(self):
         cluster = self.layer
@@ -178,3 +239,7 @@ class TestCrash(unittest.TestCase):
             )
             missed = [run["slot"] for run in runs[job_id] if run["status"] == "missed"]
             self.assertEqual(missed, [hour + timedelta(hours=1)], job_id)
+
+
+class TestCrashRelStorage(TestCrash):
+    layer = RELSTORAGE_CLUSTER

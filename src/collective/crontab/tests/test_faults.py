@@ -78,6 +78,29 @@ class TestOverlong(TickTestCase):
         self.assertEqual([run["status"] for run in api.history("slow")], ["warning"])
 
 
+class TestLongLast(TickTestCase):
+    def setUp(self):
+        super().setUp()
+        self.clock = engine.current_time = FakeClock(T0)
+        self.addCleanup(setattr, engine, "current_time", engine.utcnow)
+
+    def test_a_job_known_to_be_long_starts_after_the_short_ones(self):
+        # "a-long" comes first by name; once its runs are known to take
+        # 10 minutes, the short jobs of the same slot run before it.
+        self.add("a-long", runner="test.takes", arguments={"seconds": "600"})
+        self.add("b-short")
+        self.add("c-short")
+        api.tick(T0)
+        first = api.tick(T0 + minutes(1))
+        self.assertEqual(
+            [entry["job"] for entry in first["ran"]], ["a-long", "b-short", "c-short"]
+        )
+        second = api.tick(T0 + minutes(2))
+        self.assertEqual(
+            [entry["job"] for entry in second["ran"]], ["b-short", "c-short", "a-long"]
+        )
+
+
 class TestConflicts(TickTestCase):
     """The runner writes to the site; in its first attempts another
     connection commits a write to the site first: a real ConflictError."""

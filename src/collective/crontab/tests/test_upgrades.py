@@ -1,6 +1,7 @@
 from collective.crontab import api
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import read_job
+from collective.crontab.notifications import ALLOW_PRIVATE
 from collective.crontab.testing import INTEGRATION_TESTING
 from plone.app.testing import setRoles
 from plone.app.testing import SITE_OWNER_NAME
@@ -59,6 +60,7 @@ class TestUpgradeTo1001(unittest.TestCase):
                 "Log the cron jobs whose schedule changes meaning (Debian cron)",
                 "Record the user folder of every cron job's owner",
                 "Add the Crontab Clock role",
+                "Add the setting that allows pings to private addresses",
                 "Change logs and origins of shipped cron jobs",
             ],
         )
@@ -124,3 +126,26 @@ class TestUpgradeTo1003(unittest.TestCase):
             if role["selected"]
         }
         self.assertIn("Crontab Clock", roles)
+
+
+class TestUpgradeTo1004(unittest.TestCase):
+    layer = INTEGRATION_TESTING
+
+    def setUp(self):
+        self.portal = self.layer["portal"]
+        self.setup = self.portal.portal_setup
+        self.registry = getUtility(IRegistry)
+        setRoles(self.portal, TEST_USER_ID, ["Manager"])
+
+    def test_upgrade_adds_the_ping_setting_switched_off(self):
+        del self.registry.records[ALLOW_PRIVATE]
+        self.setup.setLastVersionForProfile(PROFILE, "1003")
+        self.setup.upgradeProfile(PROFILE, dest="1004")
+        self.assertEqual(self.setup.getLastVersionForProfile(PROFILE), ("1004",))
+        self.assertIs(self.registry[ALLOW_PRIVATE], False)
+
+    def test_upgrade_keeps_a_setting_a_manager_switched_on(self):
+        self.registry[ALLOW_PRIVATE] = True
+        self.setup.setLastVersionForProfile(PROFILE, "1003")
+        self.setup.upgradeProfile(PROFILE, dest="1004")
+        self.assertIs(self.registry[ALLOW_PRIVATE], True)

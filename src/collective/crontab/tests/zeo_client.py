@@ -1,4 +1,5 @@
-"""One Zope client process of the process tests (test_multiclient, test_crash).
+"""One Zope client process of the process tests (test_multiclient, test_crash),
+on ZEO or RelStorage.
 
 Run as ``zconsole run etc/zope.conf zeo_client.py STEP...`` (``app`` is
 bound); each step is ``name=value``, done in order, and prints JSON lines:
@@ -9,8 +10,8 @@ bound); each step is ``name=value``, done in order, and prints JSON lines:
 - ``loop=SECONDS,INTERVAL,OUT``: for SECONDS, tick at the real time at every
   multiple of INTERVAL seconds (all clients tick at the same instants, so
   they race for the same slots); append each summary, or the error of a tick
-  that failed (ZEO server down), to the file OUT.
-- ``wait=FILE``: wait until FILE exists and the ZEO connection is up.
+  that failed (database server down), to the file OUT.
+- ``wait=FILE``: wait until FILE exists and the database server answers.
 """
 
 from AccessControl.SecurityManagement import newSecurityManager
@@ -55,19 +56,35 @@ def loop(site, spec):
                 transaction.abort()
                 entry = {"summary": engine.tick(site)}
             except Exception as error:
-                transaction.abort()
                 entry = {"error": f"{type(error).__name__}: {error}"}
+                try:
+                    transaction.abort()
+                except Exception as abort_error:  # RelStorage: server down
+                    entry["abort"] = f"{type(abort_error).__name__}: {abort_error}"
             entry["at"] = at
             entry["client"] = engine.CLIENT
-            entry["connected"] = site._p_jar.db().storage.is_connected()
+            entry["connected"] = is_connected(site._p_jar.db().storage)
             log.write(json.dumps(entry) + "\n")
             log.flush()
+
+
+def is_connected(storage):
+    """Whether the storage's server answers: ZEO's connection state; for
+    RelStorage, a new database connection opens."""
+    if hasattr(storage, "is_connected"):
+        return storage.is_connected()
+    manager = storage._adapter.connmanager
+    try:
+        manager.close(*manager.open())
+    except Exception:
+        return False
+    return True
 
 
 def wait(app, path):
     storage = app._p_jar.db().storage
     for _attempt in range(1200):
-        if Path(path).exists() and storage.is_connected():
+        if Path(path).exists() and is_connected(storage):
             return
         time.sleep(0.1)
     raise TimeoutError(f"waited for {path}")
