@@ -320,10 +320,10 @@ def _describe(error, value):
             "is too long (${length} characters, at most ${max})",
             mapping={"length": len(value), "max": error.bound},
         )
-    mapping = {"value": repr(value), "limit": error.bound}
-    if isinstance(error, TooBig):
-        return _("${value} is more than the limit ${limit}", mapping=mapping)
     if isinstance(error, OutOfBounds):
+        mapping = {"value": repr(value), "limit": error.bound}
+        if isinstance(error, TooBig):
+            return _("${value} is more than the limit ${limit}", mapping=mapping)
         return _("${value} is less than the limit ${limit}", mapping=mapping)
     doc = error.doc() if hasattr(error, "doc") else str(error)
     return _("${value}: ${problem}", mapping={"value": repr(value), "problem": doc})
