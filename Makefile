@@ -3,10 +3,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: install lint format test test-fast test-processes chromium libpq postgresql clean run run-cluster i18n buildout check-buildout bench
 
-install: $(STAMP)
+install: $(STAMP) $(AXE)
 
 # The tests run on RelStorage too: the relstorage extra builds psycopg2,
 # which needs libpq's headers and pg_config (Debian's libpq-dev).
@@ -14,6 +15,13 @@ $(STAMP): setup.py constraints.txt | libpq
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -c constraints.txt -e ".[test,relstorage]" $(LINTERS)
 	touch $(STAMP)
+
+# axe-core for the browser test's accessibility checks, pinned in
+# package-lock.json, into node_modules/ (never fetched at test time).
+$(AXE): package.json package-lock.json
+	command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
+	npm ci --no-audit --no-fund
+	touch $(AXE)
 
 libpq:
 	command -v pg_config >/dev/null || (apt-get update && apt-get install -y libpq-dev)
@@ -137,4 +145,4 @@ i18n: install
 	$(BIN)/i18ndude find-untranslated -n src/collective/crontab
 
 clean:
-	rm -rf $(VENV) instance $(CLUSTER) var test-output .buildout bin parts eggs develop-eggs .installed.cfg
+	rm -rf $(VENV) node_modules instance $(CLUSTER) var test-output .buildout bin parts eggs develop-eggs .installed.cfg

@@ -37,7 +37,11 @@ for second in $(seq 1 90); do
     sleep 1
 done
 curl -fs -o /dev/null "http://127.0.0.1:$PORT/" || { cat "$CHECK/instance.log"; echo "bin/instance does not answer"; exit 1; }
-echo "bin/instance answers on port $PORT after ${second}s; waiting ${WAIT}s for the clock"
+echo "bin/instance answers on port $PORT after ${second}s"
+# The site is Plone 6.2's Classic UI, as make run builds it: Barceloneta.
+curl -fs "http://localhost:$PORT/Plone" | grep -q '++theme++barceloneta/css/barceloneta' \
+    || { echo "check-buildout: FAILED, the site does not link the Barceloneta theme"; exit 1; }
+echo "waiting ${WAIT}s for the clock"
 for second in $(seq 1 "$WAIT"); do
     kill -0 "$PID" 2>/dev/null || { cat "$CHECK/instance.log"; echo "bin/instance died"; exit 1; }
     sleep 1

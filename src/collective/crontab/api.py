@@ -19,6 +19,7 @@ for bad input, ``AccessControl.Unauthorized`` for missing rights, and
 
 from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
+from collective.crontab import _
 from collective.crontab import engine
 from collective.crontab import health
 from collective.crontab import logger
@@ -179,8 +180,12 @@ def _check_may_name(site, job_id, requested):
             f"make a job run as its user '{user_id}'"
         )
     if requested and owners.find_owner(site, requested) is None:
-        where = "the Zope root" if in_root else "this site"
-        raise JobError(job_id, {"owner": f"user '{user_id}' does not exist in {where}"})
+        mapping = {"user": user_id}
+        if in_root:
+            text = _("user '${user}' does not exist in the Zope root", mapping=mapping)
+        else:
+            text = _("user '${user}' does not exist in this site", mapping=mapping)
+        raise JobError(job_id, {"owner": text})
 
 
 def job_ids():
@@ -212,7 +217,7 @@ def add_job(job_id, *, via=Via.API, **fields):
     """Create job ``job_id``; required fields: title, runner, schedule."""
     site = _site(ManageJobs)
     if read_job(job_id) is not None:
-        raise JobError(job_id, {"id": "a job with this id already exists"})
+        raise JobError(job_id, {"id": _("a job with this id already exists")})
     fields["owner"], _changed = _owner(site, job_id, fields)
     write_job(job_id, validate(job_id, fields))
     _log_change(site, job_id, None, via)

@@ -25,6 +25,15 @@ import sys
 
 OK, FAILED, USAGE = 0, 1, 2
 DEFAULT_USERS = ("admin",)
+#: What ``show`` prints after the job's fields (those in ICronJob's order).
+STATE = (
+    "effective_timezone",
+    "runs_as",
+    "next_run",
+    "last_status",
+    "running",
+    "queued",
+)
 
 
 class CommandError(Exception):
@@ -174,30 +183,10 @@ def list_jobs(args):
 
 def show(args):
     from collective.crontab import api
+    from collective.crontab.jobs import FIELDS
 
     job = api.get_job(args.job_id)
-    for name in (
-        "id",
-        "title",
-        "runner",
-        "schedule",
-        "enabled",
-        "timezone",
-        "effective_timezone",
-        "arguments",
-        "catch_up",
-        "owner",
-        "runs_as",
-        "max_runtime",
-        "history",
-        "notify",
-        "notify_recovery",
-        "ping_url",
-        "next_run",
-        "last_status",
-        "running",
-        "queued",
-    ):
+    for name in ("id", *FIELDS, *STATE):
         value = _when(job[name]) if name == "next_run" else job[name]
         print(f"{name + ':':<19} {value}")
     last = job["last_run"]

@@ -181,6 +181,12 @@ class ClockRequest(WSGIRequest):
 class ClockResponse(WSGIResponse):
     """The response to a ClockRequest: see there."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read by the clock, not a browser: never themed (the Diazo rules'
+        # subrequest would be refused as the clock's).
+        self.setHeader("X-Theme-Disabled", "1")
+
     def unauthorized(self):
         request = getRequest()
         if not (isinstance(request, ClockRequest) and request.login()):

@@ -20,6 +20,15 @@ import sys
 
 
 CLOCK_USER = "crontab-clock"
+#: A site as Plone 6.2's Classic UI distribution (plone.classicui) creates
+#: it: its base profiles (Barceloneta), then the example content.
+CLASSIC_UI_PROFILES = (
+    "plone.app.contenttypes:default",
+    "plone.app.layout:default",
+    "plonetheme.barceloneta:default",
+)
+CLASSIC_UI_CONTENT = "plone.app.contenttypes:plone-content"
+SITE_PROFILES = (*CLASSIC_UI_PROFILES, CLASSIC_UI_CONTENT, "collective.crontab:default")
 #: The clock user's only role: it may run the tick, nothing else.
 CLOCK_ROLE = "Crontab Clock"
 
@@ -224,6 +233,15 @@ def create_site(home, site_id="Plone", demo_job=False, password=None):
     return password
 
 
+def add_site(app, site_id):
+    """Add the Plone site ``site_id`` built from SITE_PROFILES to ``app``."""
+    from Products.CMFPlone.factory import addPloneSite
+
+    return addPloneSite(
+        app, site_id, title="collective.crontab demo", extension_ids=SITE_PROFILES
+    )
+
+
 def add_clock_user(app):
     """The Zope root user CLOCK_USER with the role CLOCK_ROLE only and no
     password anyone knows: the clock logs it in in-process by name."""
@@ -240,7 +258,6 @@ def _create_site_in_zconsole(app, site_id, demo_job):
     """Runs inside ``zconsole run``: ``app`` is the Zope root."""
     from AccessControl.SecurityManagement import newSecurityManager
     from collective.crontab import api
-    from Products.CMFPlone.factory import addPloneSite
     from zope.component.hooks import setSite
 
     import transaction
@@ -250,16 +267,7 @@ def _create_site_in_zconsole(app, site_id, demo_job):
         users._doAddUser("admin", os.environ["CRONTAB_ADMIN_PASSWORD"], ["Manager"], [])
     newSecurityManager(None, users.getUser("admin").__of__(users))
     if site_id not in app.objectIds():
-        addPloneSite(
-            app,
-            site_id,
-            title="collective.crontab demo",
-            extension_ids=[
-                "plone.app.contenttypes:default",
-                "collective.crontab:default",
-            ],
-            setup_content=True,
-        )
+        add_site(app, site_id)
     add_clock_user(app)
     site = app[site_id]
     setSite(site)

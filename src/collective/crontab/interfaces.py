@@ -16,7 +16,11 @@ class IBrowserLayer(IDefaultBrowserLayer):
 
 
 class ICronJob(Interface):
-    """One cron job: the records under ``collective.crontab.jobs/<job-id>``."""
+    """One cron job: the records under ``collective.crontab.jobs/<job-id>``.
+
+    The order of the fields here is their order in the control panel's
+    forms, the docs' field table and ``crontab-ctl show``.
+    """
 
     title = schema.TextLine(
         title=_("Title"),
@@ -38,12 +42,6 @@ class ICronJob(Interface):
         ),
         required=True,
     )
-    enabled = schema.Bool(
-        title=_("Enabled"),
-        description=_("Only enabled jobs run on schedule."),
-        default=True,
-        required=False,
-    )
     timezone = schema.TextLine(
         title=_("Time zone"),
         description=_(
@@ -51,6 +49,12 @@ class ICronJob(Interface):
             "Empty: the site's time zone."
         ),
         default="",
+        required=False,
+    )
+    enabled = schema.Bool(
+        title=_("Enabled"),
+        description=_("Only enabled jobs run on schedule."),
+        default=True,
         required=False,
     )
     arguments = schema.Dict(
@@ -120,8 +124,9 @@ class ICronJob(Interface):
     ping_url = schema.ASCIILine(
         title=_("Ping URL"),
         description=_(
-            "Base URL of a healthchecks.io or Cronitor-style check: "
-            "<url>/start before a run, <url> on success, <url>/fail on failure."
+            "Base URL of a healthchecks.io or Cronitor-style check: the URL "
+            "with /start is called before a run, the URL itself on success, "
+            "with /fail on failure."
         ),
         max_length=2000,
         default="",
@@ -182,4 +187,19 @@ class ICronJobForm(ICronJob):
         ]),
         default="skip",
         required=True,
+    )
+    notify = schema.List(
+        title=ICronJob["notify"].title,
+        description=_(
+            "One e-mail address per line, told when a run fails or is "
+            "abandoned: one mail per failure streak."
+        ),
+        value_type=schema.ASCIILine(),
+        default=[],
+        required=False,
+    )
+    ping_url = schema.URI(
+        title=ICronJob["ping_url"].title,
+        description=ICronJob["ping_url"].description,
+        required=False,
     )

@@ -4,8 +4,10 @@ A job is the group of records ``collective.crontab.jobs/<job-id>.<field>`` of
 the ICronJob schema, so any add-on can ship jobs in its own registry.xml.
 """
 
+from collective.crontab import _
 from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import ScheduleError
+from collective.crontab.exceptions import Text
 from collective.crontab.interfaces import ICronJob
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.interfaces import JOBS_PREFIX
@@ -37,6 +39,18 @@ MAX_ARGUMENTS_BYTES = 32 * 1024
 MAX_NOTIFY = 20
 EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+$")
 PING_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+
+
+def schedule_message(error):
+    """A ScheduleError's message as a Message of the collective.crontab domain."""
+    return _message(error.text)
+
+
+def _message(text):
+    if not isinstance(text, Text):
+        return text
+    mapping = {name: _message(value) for name, value in (text.mapping or {}).items()}
+    return _(str(text), mapping=mapping or None)
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,7 @@ class Job:
         try:
             return schedule_for(self.schedule, self.zone)
         except ScheduleError as error:
-            failure = str(error)
+            failure = schedule_message(error)
         errors = {}
         checks = (
             ("schedule", normalize, self.schedule),
@@ -81,7 +95,7 @@ class Job:
             try:
                 check(value)
             except ScheduleError as error:
-                errors[name] = str(error)
+                errors[name] = schedule_message(error)
         raise JobError(self.id, errors or {"schedule": failure})
 
 
@@ -165,19 +179,22 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
         raise JobError(
             job_id,
             {
-                "id": f"'{job_id}' must start with a letter and contain only letters, "
-                "digits, '-' and '_' (at most 64)"
+                "id": _(
+                    "'${value}' must start with a letter and contain only letters, "
+                    "digits, '-' and '_' (at most 64)",
+                    mapping={"value": job_id},
+                )
             },
         )
     unknown = set(values) - set(FIELDS)
     for name in sorted(unknown):
-        errors[name] = "is not a field of a cron job"
+        errors[name] = _("is not a field of a cron job")
     cleaned = {}
     for name, schema_field in getFieldsInOrder(ICronJob):
         value = values.get(name)
         if value is None or (value == "" and schema_field.required):
             if schema_field.default in (None, "") and schema_field.required:
-                errors[name] = "is required"
+                errors[name] = _("is required")
                 continue
             value = schema_field.default
         if name == "arguments":
@@ -195,7 +212,10 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
         if name == "ping_url" and isinstance(value, str):
             value = value.strip()
             if value and not _is_ping_url(value):
-                errors[name] = f"{value[:200]!r} must be an http:// or https:// URL"
+                errors[name] = _(
+                    "${value} must be an http:// or https:// URL",
+                    mapping={"value": repr(value[:200])},
+                )
                 continue
         try:
             schema_field.bind(None).validate(value)
@@ -207,7 +227,7 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
         try:
             validate_timezone(cleaned["timezone"])
         except ScheduleError as error:
-            errors["timezone"] = str(error)
+            errors["timezone"] = schedule_message(error)
     if "schedule" in cleaned:
         # A real next run in the zone the job runs in (its own, or the site's).
         zone = cleaned.get("timezone") or site_timezone()
@@ -215,10 +235,12 @@ def validate(job_id, values, check_runner=True):  # noqa: C901
             cleaned["schedule"] = cleaned["schedule"].strip()
             schedule_for(cleaned["schedule"], "UTC" if "timezone" in errors else zone)
         except ScheduleError as error:
-            errors["schedule"] = str(error)
+            errors["schedule"] = schedule_message(error)
     runner = cleaned.get("runner")
     if check_runner and runner and queryUtility(ICronRunner, name=runner) is None:
-        errors["runner"] = f"'{runner}' is not a registered runner"
+        errors["runner"] = _(
+            "'${value}' is not a registered runner", mapping={"value": runner}
+        )
     if errors:
         raise JobError(job_id, errors)
     return cleaned
@@ -237,48 +259,74 @@ def _is_ping_url(value):
 
 def _check_arguments(value):
     if not isinstance(value, dict):
-        return f"must be a mapping of text to text, not {type(value).__name__}"
+        return _(
+            "must be a mapping of text to text, not ${type}",
+            mapping={"type": type(value).__name__},
+        )
     if len(value) > MAX_ARGUMENTS:
-        return f"has {len(value)} entries, at most {MAX_ARGUMENTS} are allowed"
+        return _(
+            "has ${count} entries, at most ${max} are allowed",
+            mapping={"count": len(value), "max": MAX_ARGUMENTS},
+        )
     size = 0
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str):
-            return f"'{key}' must map text to text (got {type(item).__name__})"
+            return _(
+                "'${key}' must map text to text (got ${type})",
+                mapping={"key": key, "type": type(item).__name__},
+            )
         if len(key) > MAX_ARGUMENT_NAME:
-            return (
-                f"the name '{key[:50]}...' is too long ({len(key)} characters, "
-                f"at most {MAX_ARGUMENT_NAME})"
+            return _(
+                "the name '${key}...' is too long (${length} characters, at most "
+                "${max})",
+                mapping={"key": key[:50], "length": len(key), "max": MAX_ARGUMENT_NAME},
             )
         if len(item) > MAX_ARGUMENT_VALUE:
-            return (
-                f"'{key}' is too long ({len(item)} characters, "
-                f"at most {MAX_ARGUMENT_VALUE})"
+            return _(
+                "'${key}' is too long (${length} characters, at most ${max})",
+                mapping={"key": key, "length": len(item), "max": MAX_ARGUMENT_VALUE},
             )
         size += len(key.encode()) + len(item.encode())
     if size > MAX_ARGUMENTS_BYTES:
-        return f"are {size} bytes in all, at most {MAX_ARGUMENTS_BYTES} are allowed"
+        return _(
+            "are ${size} bytes in all, at most ${max} are allowed",
+            mapping={"size": size, "max": MAX_ARGUMENTS_BYTES},
+        )
     return None
 
 
 def _check_notify(value):
     if not isinstance(value, (list, tuple)):
-        return f"must be a list of e-mail addresses, not {type(value).__name__}"
+        return _(
+            "must be a list of e-mail addresses, not ${type}",
+            mapping={"type": type(value).__name__},
+        )
     if len(value) > MAX_NOTIFY:
-        return f"has {len(value)} addresses, at most {MAX_NOTIFY} are allowed"
+        return _(
+            "has ${count} addresses, at most ${max} are allowed",
+            mapping={"count": len(value), "max": MAX_NOTIFY},
+        )
     for address in value:
         if not isinstance(address, str) or not EMAIL.match(address.strip()):
-            return f"{address!r} is not an e-mail address"
+            return _(
+                "${value} is not an e-mail address", mapping={"value": repr(address)}
+            )
     return None
 
 
 def _describe(error, value):
     if isinstance(error, TooLong):
-        return f"is too long ({len(value)} characters, at most {error.bound})"
+        return _(
+            "is too long (${length} characters, at most ${max})",
+            mapping={"length": len(value), "max": error.bound},
+        )
     if isinstance(error, OutOfBounds):
-        relation = "more" if isinstance(error, TooBig) else "less"
-        return f"{value!r} is {relation} than the limit {error.bound}"
+        mapping = {"value": repr(value), "limit": error.bound}
+        if isinstance(error, TooBig):
+            return _("${value} is more than the limit ${limit}", mapping=mapping)
+        return _("${value} is less than the limit ${limit}", mapping=mapping)
     doc = error.doc() if hasattr(error, "doc") else str(error)
-    return f"{value!r}: {doc}"
+    return _("${value}: ${problem}", mapping={"value": repr(value), "problem": doc})
 
 
 def write_job(job_id, values):

@@ -33,6 +33,7 @@ every run in a gap) raises ScheduleError instead of searching on.
 
 from bisect import bisect_left
 from collective.crontab.exceptions import ScheduleError
+from collective.crontab.exceptions import Text
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -65,7 +66,8 @@ MAX_YEARS = 50
 MAX_COUNT = 10000
 _MINUTE = timedelta(minutes=1)
 _TICK = timedelta(microseconds=1)
-_FIELD_NAMES = ("minute", "hour", "day of month", "month", "day of week")
+_ = Text
+_FIELD_NAMES = (_("minute"), _("hour"), _("day of month"), _("month"), _("day of week"))
 _RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _MONTHS = [
     "JAN",
@@ -95,6 +97,10 @@ LAST, LAST_WEEKDAY = "L", "LW"
 class _FieldError(Exception):
     """Why one field is invalid (the caller names the field)."""
 
+    def __init__(self, text, **mapping):
+        super().__init__(text)
+        self.text = Text(text, mapping)
+
 
 def normalize(expression):
     """Return the five-field form of ``expression`` or raise ScheduleError."""
@@ -105,7 +111,9 @@ def _parse(expression):
     """(normal form, field sets, day-of-month/day-of-week AND) of an
     expression, or ScheduleError naming the field and why."""
     if not isinstance(expression, str):
-        raise ScheduleError(f"must be text, not {type(expression).__name__}")
+        raise ScheduleError(
+            _("must be text, not ${type}"), type=type(expression).__name__
+        )
     return _parse_text(expression)
 
 
@@ -115,8 +123,12 @@ def _parse_text(expression):
     fields = text.split()
     if len(fields) != 5:
         raise ScheduleError(
-            f"'{text}' has {len(fields)} fields; cron expressions have 5 "
-            "(minute hour day-of-month month day-of-week)"
+            _(
+                "'${expression}' has ${count} fields; cron expressions have 5 "
+                "(minute hour day-of-month month day-of-week)"
+            ),
+            expression=text,
+            count=len(fields),
         )
     sets = []
     for index, field in enumerate(fields):
@@ -124,7 +136,11 @@ def _parse_text(expression):
             sets.append(_parse_field(index, field.upper()))
         except _FieldError as error:
             raise ScheduleError(
-                f"'{text}': the {_FIELD_NAMES[index]} field '{field}' {error}"
+                _("'${expression}': the ${field} field '${value}' ${problem}"),
+                expression=text,
+                field=_FIELD_NAMES[index],
+                value=field,
+                problem=error.text,
             ) from None
     day_and = fields[2].startswith("*") or fields[4].startswith("*")
     days, months = sets[2], sets[3]
@@ -133,8 +149,13 @@ def _parse_text(expression):
         longest = max(_DAYS_IN_MONTH[month] for month in months)
         if min(numbers) > longest:
             raise ScheduleError(
-                f"'{text}' never fires: no month in '{fields[3]}' has a day "
-                f"{min(numbers)}"
+                _(
+                    "'${expression}' never fires: no month in '${months}' has a "
+                    "day ${day}"
+                ),
+                expression=text,
+                months=fields[3],
+                day=min(numbers),
             )
     return " ".join(fields), tuple(sets), day_and
 
@@ -143,19 +164,21 @@ def _text(expression):
     """The stripped text of ``expression`` with aliases expanded."""
     text = expression.strip()
     if not text:
-        raise ScheduleError("is empty")
+        raise ScheduleError(_("is empty"))
     if len(text) > MAX_LENGTH:
-        raise ScheduleError(f"is longer than {MAX_LENGTH} characters")
+        raise ScheduleError(_("is longer than ${max} characters"), max=MAX_LENGTH)
     if not text.isascii():
-        raise ScheduleError(f"'{text}' may only contain ASCII characters")
+        raise ScheduleError(
+            _("'${expression}' may only contain ASCII characters"), expression=text
+        )
     if text.startswith("@"):
         try:
             text = ALIASES[text.lower()]
         except KeyError:
             raise ScheduleError(
-                "'{}' is not supported (use one of {})".format(
-                    text, ", ".join(sorted(ALIASES))
-                )
+                _("'${expression}' is not supported (use one of ${aliases})"),
+                expression=text,
+                aliases=", ".join(sorted(ALIASES)),
             ) from None
     return text
 
@@ -164,9 +187,9 @@ def _parse_field(index, text):  # noqa: C901
     """The set of values of one field (already upper case)."""
     low, high = _RANGES[index]
     if "?" in text:
-        raise _FieldError("uses '?', which cron does not know (write '*')")
+        raise _FieldError(_("uses '?', which cron does not know (write '*')"))
     if not _FIELD.match(text):
-        raise _FieldError("is malformed")
+        raise _FieldError(_("is malformed"))
     if text == "*":
         return frozenset(range(low, high + 1))
     if "," in text:
@@ -177,19 +200,21 @@ def _parse_field(index, text):  # noqa: C901
     if index == 4 and "L" in text:
         if not (text.endswith("L") and text[:-1].isdigit()):
             raise _FieldError(
-                "is malformed: the last weekday of the month is written "
-                "'5L' (last Friday)"
+                _(
+                    "is malformed: the last weekday of the month is written "
+                    "'5L' (last Friday)"
+                )
             )
         return frozenset({(_number(index, text[:-1]) % 7, LAST)})
     if index == 4 and "#" in text:
         term, nth = text.split("#", 1)
         if not nth.isdigit() or not 1 <= int(nth) <= 5:
-            raise _FieldError("is malformed: '#' takes a week from 1 to 5 ('5#2')")
+            raise _FieldError(_("is malformed: '#' takes a week from 1 to 5 ('5#2')"))
         return frozenset({(_number(index, term) % 7, int(nth))})
     if "/" in text:
         term, step = text.split("/", 1)
         if not step.isdigit() or int(step) == 0:
-            raise _FieldError("has a step that is not a positive number")
+            raise _FieldError(_("has a step that is not a positive number"))
         values = _parse_field(index, term)
         if values & {LAST, LAST_WEEKDAY}:
             return values
@@ -202,14 +227,20 @@ def _parse_field(index, text):  # noqa: C901
         first, last = _number(index, start), _number(index, end)
         if last < first:
             raise _FieldError(
-                "wraps around, which cron rejects: a range runs from low to "
-                f"high (write two ranges, e.g. '{start}-{high},{low}-{end}')"
+                _(
+                    "wraps around, which cron rejects: a range runs from low to "
+                    "high (write two ranges, e.g. '${start}-${high},${low}-${end}')"
+                ),
+                start=start,
+                high=high,
+                low=low,
+                end=end,
             )
         return frozenset(range(first, last + 1))
     if index == 2 and text in (LAST, LAST_WEEKDAY):
         return frozenset({text})
     if index == 2 and "W" in text:
-        raise _FieldError("uses 'W' (nearest weekday), which only 'LW' supports")
+        raise _FieldError(_("uses 'W' (nearest weekday), which only 'LW' supports"))
     return frozenset({_number(index, text)})
 
 
@@ -218,20 +249,22 @@ def _number(index, text):
         return _NAMES[index][text]
     low, high = _RANGES[index]
     if not text.isdigit():
-        raise _FieldError("is malformed")
+        raise _FieldError(_("is malformed"))
     if not low <= int(text) <= high:
-        raise _FieldError(f"is out of range ({low}-{high})")
+        raise _FieldError(_("is out of range (${low}-${high})"), low=low, high=high)
     return int(text)
 
 
 def validate_timezone(name):
     """Return a ZoneInfo for the IANA ``name`` or raise ScheduleError."""
     if not isinstance(name, str) or not name or name not in _zone_names():
-        raise ScheduleError(f"'{name}' is not a known IANA time zone")
+        raise ScheduleError(_("'${zone}' is not a known IANA time zone"), zone=name)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"'{name}' is not a known IANA time zone") from None
+        raise ScheduleError(
+            _("'${zone}' is not a known IANA time zone"), zone=name
+        ) from None
 
 
 @lru_cache(maxsize=1)
@@ -449,10 +482,15 @@ class Schedule:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
             day = 1
             hour = minute = 0
-        reason = " (its run times fall in daylight-saving gaps)" if gaps else ""
+        if gaps:
+            text = _(
+                "'${expression}' has no run time in ${zone} within ${years} years "
+                "(its run times fall in daylight-saving gaps)"
+            )
+        else:
+            text = _("'${expression}' has no run time in ${zone} within ${years} years")
         raise ScheduleError(
-            f"'{self.expression}' has no run time in {self.tz} within "
-            f"{MAX_YEARS} years{reason}"
+            text, expression=self.expression, zone=self.tz, years=MAX_YEARS
         )
 
     def _time_from(self, hour, minute):

@@ -4,7 +4,13 @@ from plone.app.testing import applyProfile
 from plone.app.testing import FunctionalTesting
 from plone.app.testing import IntegrationTesting
 from plone.app.testing import PLONE_FIXTURE
+from plone.app.testing import PLONE_SITE_ID
 from plone.app.testing import PloneSandboxLayer
+from plone.app.testing import SITE_OWNER_NAME
+from plone.app.testing import TEST_USER_ID
+from plone.app.testing import TEST_USER_NAME
+from plone.app.testing import TEST_USER_PASSWORD
+from plone.testing.zope import login
 from plone.testing.zope import WSGIServer
 
 import os
@@ -55,4 +61,34 @@ class HTTPServer(WSGIServer):
 HTTP_TESTING = FunctionalTesting(
     bases=(FIXTURE, HTTPServer(name="collective.crontab:HTTPServer")),
     name="collective.crontab:HTTP",
+)
+
+
+class DemoSiteLayer(PloneSandboxLayer):
+    """The test site rebuilt by instance.py's ``add_site``, exactly as
+    ``make run`` builds the demo site (Classic UI profiles, example
+    content), plus the test user."""
+
+    defaultBases = (FIXTURE,)
+
+    def setUpZope(self, app, configurationContext):
+        from collective.crontab.instance import add_site
+
+        app.manage_delObjects([PLONE_SITE_ID])
+        login(app["acl_users"], SITE_OWNER_NAME)
+        users = add_site(app, PLONE_SITE_ID).acl_users
+        users.source_users.addUser(TEST_USER_ID, TEST_USER_NAME, TEST_USER_PASSWORD)
+        users.portal_role_manager.doAssignRoleToPrincipal(TEST_USER_ID, "Member")
+
+
+DEMO_FIXTURE = DemoSiteLayer()
+
+
+class DemoHTTPServer(HTTPServer):
+    port = listen_port(401)
+
+
+DEMO_HTTP_TESTING = FunctionalTesting(
+    bases=(DEMO_FIXTURE, DemoHTTPServer(name="collective.crontab:DemoHTTPServer")),
+    name="collective.crontab:DemoHTTP",
 )

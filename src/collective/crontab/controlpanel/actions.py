@@ -3,7 +3,6 @@ plone.protect's authenticator; a GET only shows a confirmation."""
 
 from collective.crontab import _
 from collective.crontab import api
-from collective.crontab.controlpanel.base import format_error
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.display import STATUS_TITLES
 from collective.crontab.exceptions import JobError
@@ -40,7 +39,7 @@ class ToggleJob(JobAction):
         try:
             api.update_job(job["id"], enabled=enabled, via=Via.PANEL)
         except JobError as error:
-            return format_error(error), "error"
+            return self.format_error(error), "error"
         mapping = {"title": job["title"]}
         self.tells_owner = enabled
         if enabled:
@@ -56,7 +55,7 @@ class RevertJob(JobAction):
         try:
             api.revert_job(job["id"], via=Via.PANEL)
         except JobError as error:
-            return format_error(error), "error"
+            return self.format_error(error), "error"
         return _(
             "Reverted ${title} to the shipped version.", mapping={"title": job["title"]}
         ), "info"

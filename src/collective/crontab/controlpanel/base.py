@@ -58,6 +58,13 @@ class PanelMixin:
     def translate(self, message):
         return translate(message, context=self.request)
 
+    def format_error(self, error):
+        """A JobError's messages, translated, one line per field."""
+        return "; ".join(
+            f"{name}: {self.translate(message)}"
+            for name, message in error.messages.items()
+        )
+
     def local_time(self, when):
         return display.local_time(when, self.site_zone)
 
@@ -135,11 +142,6 @@ class PanelMixin:
             self.status_message(message, kind)
         self.request.response.redirect(self.panel_url)
         return ""
-
-
-def format_error(error):
-    """A JobError's messages, one line per field."""
-    return "; ".join("{}: {}".format(*item) for item in error.errors.items())
 
 
 STATUS_FILTER = (("", _("All")), *display.STATUS_TITLES.items())

@@ -13,6 +13,8 @@ from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronJobForm
 from collective.crontab.interfaces import ICronRunner
+from collective.crontab.jobs import FIELDS
+from collective.crontab.jobs import schedule_message
 from collective.crontab.state import Via
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
 from plone.z3cform import layout
@@ -28,19 +30,6 @@ from zope.interface import Invalid
 
 
 NO_VALUE = SequenceWidget.noValueToken
-FIELD_ORDER = (
-    "id",
-    "title",
-    "runner",
-    "schedule",
-    "timezone",
-    "enabled",
-    "arguments",
-    "catch_up",
-    "max_runtime",
-    "history",
-    "owner",
-)
 
 
 class JobForm(PanelMixin, form.Form):
@@ -70,8 +59,8 @@ class JobForm(PanelMixin, form.Form):
 
     @property
     def fields(self):
-        names = [name for name in FIELD_ORDER if name != "owner" or self.is_manager]
-        fields = field.Fields(ICronJobForm).select(*names)
+        names = [name for name in FIELDS if name != "owner" or self.is_manager]
+        fields = field.Fields(ICronJobForm).select("id", *names)
         if "owner" in fields:
             fields["owner"].field = fields["owner"].field.bind(self.context)
         return fields
@@ -162,6 +151,8 @@ class JobForm(PanelMixin, form.Form):
         values["timezone"] = values.get("timezone") or ""
         values["arguments"] = dict(values.get("arguments") or {})
         values["owner"] = values.get("owner") or ""
+        values["notify"] = [line for line in values.get("notify") or [] if line.strip()]
+        values["ping_url"] = values.get("ping_url") or ""
         if not self.is_manager:
             del values["owner"]
         return values
@@ -171,6 +162,7 @@ class JobForm(PanelMixin, form.Form):
         content = self.getContent()
         unplaced = []
         for name, message in errors.items():
+            message = self.translate(message)
             widget = self.widgets.get(name)
             if widget is None:
                 unplaced.append(f"{name}: {message}")
@@ -204,7 +196,7 @@ class JobForm(PanelMixin, form.Form):
         try:
             job = self.save(job_id, values)
         except JobError as error:
-            self.show_errors(error.errors)
+            self.show_errors(error.messages)
             return
         except Unauthorized as error:
             self.show_errors({"owner": str(error)})
@@ -228,15 +220,13 @@ class JobForm(PanelMixin, form.Form):
         ]
         zone = tokens[0] if tokens else ""
         if not schedule:
-            self.show_errors({
-                "schedule": self.translate(_("Type a schedule to preview."))
-            })
+            self.show_errors({"schedule": _("Type a schedule to preview.")})
             return
         try:
             preview(schedule, zone or self.site_zone, self.now)
         except ScheduleError as error:
             field_name = "timezone" if "time zone" in str(error) else "schedule"
-            self.show_errors({field_name: str(error)})
+            self.show_errors({field_name: schedule_message(error)})
             return
         self.show_preview((schedule, zone))
 
@@ -302,8 +292,9 @@ class EditJobForm(JobForm):
         return super().fields.omit("id")
 
     def getContent(self):
-        content = {name: self.job[name] for name in FIELD_ORDER if name != "id"}
+        content = {name: self.job[name] for name in FIELDS}
         content["timezone"] = content["timezone"] or None
+        content["ping_url"] = content["ping_url"] or None
         return content
 
     def initial_schedule(self):

@@ -5,7 +5,8 @@ Screenshots go to ``test-output/`` at the root of the checkout.
 """
 
 from collective.crontab import api
-from collective.crontab.testing import HTTP_TESTING
+from collective.crontab.testing import DEMO_HTTP_TESTING
+from contextlib import contextmanager
 from pathlib import Path
 from plone.app.testing import setRoles
 from plone.app.testing import TEST_USER_ID
@@ -26,7 +27,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-OUTPUT = Path(__file__).parents[4] / "test-output"
+ROOT = Path(__file__).parents[4]
+OUTPUT = ROOT / "test-output"
+#: axe-core from npm, installed by `make install` (package-lock.json).
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "secret-password-1"
 UNDER_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -36,6 +40,8 @@ def chromium_missing():
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "playwright is not installed (pip install -e '.[test]')"
+    if not AXE.exists():
+        return f"{AXE} is missing: install it with 'make install' (npm ci)"
     if not os.access(CHROMIUM, os.X_OK):
         return (
             f"{CHROMIUM} is missing: install it with "
@@ -44,8 +50,26 @@ def chromium_missing():
     return None
 
 
+def serious_violations(page):
+    """axe-core's serious and critical violations in the panel (Plone's
+    ``#content``; the toolbar, header and footer around it are Plone's),
+    one line per element."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "axe.run({include: ['#content']}, {resultTypes: ['violations']})"
+        ".then(result => result.violations)"
+    )
+    return [
+        f"{item['id']} ({item['impact']}) at {node['target']}: "
+        + node["failureSummary"].replace("\n", " ")
+        for item in violations
+        if item["impact"] in ("serious", "critical")
+        for node in item["nodes"]
+    ]
+
+
 class TestPanelInChromium(unittest.TestCase):
-    layer = HTTP_TESTING
+    layer = DEMO_HTTP_TESTING
 
     def setUp(self):
         missing = chromium_missing()
@@ -105,8 +129,10 @@ class TestPanelInChromium(unittest.TestCase):
                 api.run_now(job_id)
                 api.tick()
 
-    def test_add_run_tick_and_read_history(self):
-        from playwright.sync_api import expect
+    @contextmanager
+    def chromium(self):
+        """A chromium page logged in as the Site Administrator; on a failure
+        its screenshot is test-output/failure.png."""
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
@@ -122,99 +148,90 @@ class TestPanelInChromium(unittest.TestCase):
                     "#login-form button[type=submit], #login-form input[type=submit]"
                 )
                 page.wait_for_load_state()
-
-                page.goto(self.url + "/@@overview-controlpanel")
-                page.locator(
-                    "#content a[href$='@@crontab-controlpanel']:visible"
-                ).click()
-                expect(page.locator("h1")).to_have_text("Cron jobs")
-                expect(page.locator(".crontab-health .alert-success")).to_contain_text(
-                    "Last tick"
-                )
-
-                page.click("a.crontab-add")
-                page.fill("#form-widgets-id", "hello")
-                page.fill("#form-widgets-title", "Say hello")
-                page.select_option("#form-widgets-runner", "test.record")
-                page.fill("#form-widgets-schedule", "61 * * * *")
-                page.click("#form-buttons-save")
-                error = page.locator(
-                    "#formfield-form-widgets-schedule .invalid-feedback"
-                )
-                expect(error).to_contain_text("minute field '61' is out of range")
-                page.screenshot(
-                    path=str(OUTPUT / "crontab-add-error.png"), full_page=True
-                )
-                page.fill("#form-widgets-schedule", "*/5 * * * *")
-                page.click("#form-buttons-save")
-                expect(page.locator(".portalMessage")).to_contain_text(
-                    "Saved Say hello"
-                )
-                row = page.locator("#job-hello")
-                expect(row).to_contain_text("Every 5 minutes")
-
-                page.goto(self.url + "/@@crontab-tick")
-                page.goto(self.url + "/@@crontab-controlpanel")
-                expect(page.locator(".crontab-health .alert-success")).to_contain_text(
-                    "Last tick"
-                )
-                page.locator("#job-hello button[name=run]").click()
-                expect(page.locator(".portalMessage")).to_contain_text(
-                    "Queued Say hello"
-                )
-                expect(page.locator("#job-hello")).to_contain_text("Queued")
-
-                page.goto(self.url + "/@@crontab-tick")
-                page.goto(self.url + "/@@crontab-controlpanel")
-                expect(page.locator("#job-hello .crontab-last-status")).to_have_text(
-                    "Success"
-                )
-                expect(page.locator("#job-nightly-report")).to_contain_text(
-                    "<script>alert(1)</script>"
-                )
-                page.screenshot(path=str(OUTPUT / "crontab-list.png"), full_page=True)
-
-                page.locator("#job-flaky-import a[title=History]").click()
-                expect(page.locator("h1")).to_contain_text("Import partner feed")
-                page.locator(".crontab-run details summary").first.click()
-                expect(page.locator(".crontab-run details pre").first).to_contain_text(
-                    "RuntimeError"
-                )
-                page.screenshot(
-                    path=str(OUTPUT / "crontab-history-failures.png"), full_page=True
-                )
-
-                page.goto(self.url + "/@@crontab-controlpanel")
-                page.locator("#job-hello a[title=History]").click()
-                runs = page.locator(".crontab-run")
-                expect(runs).to_have_count(1)
-                expect(runs.first).to_contain_text("recorded hello")
-                page.screenshot(
-                    path=str(OUTPUT / "crontab-history.png"), full_page=True
-                )
-
-                page.goto(self.url + "/@@crontab-edit?job=nightly-report")
-                expect(page.locator(".crontab-dst-warnings")).to_contain_text(
-                    "02:30 does not exist"
-                )
-                page.screenshot(path=str(OUTPUT / "crontab-edit.png"), full_page=True)
-
-                page.goto(self.url + "/@@crontab-controlpanel")
-                page.locator("#job-hello a[title=Delete]").click()
-                expect(page.locator(".crontab-question")).to_contain_text(
-                    "Delete the job Say hello"
-                )
-                page.screenshot(path=str(OUTPUT / "crontab-delete.png"), full_page=True)
-                page.click("button[name='form.buttons.confirm']")
-                expect(page.locator(".portalMessage")).to_contain_text(
-                    "Deleted Say hello."
-                )
-                expect(page.locator("#job-hello")).to_have_count(0)
+                yield page
             except Exception:
                 page.screenshot(path=str(OUTPUT / "failure.png"), full_page=True)
                 raise
             finally:
                 browser.close()
+
+    def test_add_run_tick_and_read_history(self):
+        from playwright.sync_api import expect
+
+        with self.chromium() as page:
+            page.goto(self.url + "/@@overview-controlpanel")
+            page.locator("#content a[href$='@@crontab-controlpanel']:visible").click()
+            expect(page.locator("h1")).to_have_text("Cron jobs")
+            expect(page.locator(".crontab-health .alert-success")).to_contain_text(
+                "Last tick"
+            )
+
+            page.click("a.crontab-add")
+            page.fill("#form-widgets-id", "hello")
+            page.fill("#form-widgets-title", "Say hello")
+            page.select_option("#form-widgets-runner", "test.record")
+            page.fill("#form-widgets-schedule", "61 * * * *")
+            page.click("#form-buttons-save")
+            error = page.locator("#formfield-form-widgets-schedule .invalid-feedback")
+            expect(error).to_contain_text("minute field '61' is out of range")
+            page.screenshot(path=str(OUTPUT / "crontab-add-error.png"), full_page=True)
+            page.fill("#form-widgets-schedule", "*/5 * * * *")
+            page.click("#form-buttons-save")
+            expect(page.locator(".portalMessage")).to_contain_text("Saved Say hello")
+            row = page.locator("#job-hello")
+            expect(row).to_contain_text("Every 5 minutes")
+
+            page.goto(self.url + "/@@crontab-tick")
+            page.goto(self.url + "/@@crontab-controlpanel")
+            expect(page.locator(".crontab-health .alert-success")).to_contain_text(
+                "Last tick"
+            )
+            page.locator("#job-hello button[name=run]").click()
+            expect(page.locator(".portalMessage")).to_contain_text("Queued Say hello")
+            expect(page.locator("#job-hello")).to_contain_text("Queued")
+
+            page.goto(self.url + "/@@crontab-tick")
+            page.goto(self.url + "/@@crontab-controlpanel")
+            expect(page.locator("#job-hello .crontab-last-status")).to_have_text(
+                "Success"
+            )
+            expect(page.locator("#job-nightly-report")).to_contain_text(
+                "<script>alert(1)</script>"
+            )
+            page.screenshot(path=str(OUTPUT / "crontab-list.png"), full_page=True)
+
+            page.locator("#job-flaky-import a[title=History]").click()
+            expect(page.locator("h1")).to_contain_text("Import partner feed")
+            page.locator(".crontab-run details summary").first.click()
+            expect(page.locator(".crontab-run details pre").first).to_contain_text(
+                "RuntimeError"
+            )
+            page.screenshot(
+                path=str(OUTPUT / "crontab-history-failures.png"), full_page=True
+            )
+
+            page.goto(self.url + "/@@crontab-controlpanel")
+            page.locator("#job-hello a[title=History]").click()
+            runs = page.locator(".crontab-run")
+            expect(runs).to_have_count(1)
+            expect(runs.first).to_contain_text("recorded hello")
+            page.screenshot(path=str(OUTPUT / "crontab-history.png"), full_page=True)
+
+            page.goto(self.url + "/@@crontab-edit?job=nightly-report")
+            expect(page.locator(".crontab-dst-warnings")).to_contain_text(
+                "02:30 does not exist"
+            )
+            page.screenshot(path=str(OUTPUT / "crontab-edit.png"), full_page=True)
+
+            page.goto(self.url + "/@@crontab-controlpanel")
+            page.locator("#job-hello a[title=Delete]").click()
+            expect(page.locator(".crontab-question")).to_contain_text(
+                "Delete the job Say hello"
+            )
+            page.screenshot(path=str(OUTPUT / "crontab-delete.png"), full_page=True)
+            page.click("button[name='form.buttons.confirm']")
+            expect(page.locator(".portalMessage")).to_contain_text("Deleted Say hello.")
+            expect(page.locator("#job-hello")).to_have_count(0)
         for name in (
             "crontab-list",
             "crontab-add-error",
@@ -224,6 +241,58 @@ class TestPanelInChromium(unittest.TestCase):
             "crontab-delete",
         ):
             self.assertGreater((OUTPUT / (f"{name}.png")).stat().st_size, 10000, name)
+
+    def test_panel_pages_have_no_serious_accessibility_violations(self):
+        from playwright.sync_api import expect
+
+        api.update_job(
+            "flaky-import",
+            notify=["ops@example.org", "oncall@example.org"],
+            notify_recovery=True,
+            ping_url="https://hc-ping.com/2f9c1e4e-0000-4000-8000-000000000000",
+        )
+        transaction.commit()
+        found = {}
+        with self.chromium() as page:
+            page.goto(self.url + "/@@crontab-controlpanel")
+            row = page.locator("#job-count-content")
+            for role, name in (
+                ("link", "Edit Count content"),
+                ("link", "History of Count content"),
+                ("link", "Delete Count content"),
+                ("button", "Run now"),
+                ("button", "Disable"),
+            ):
+                control = row.get_by_role(role, name=name, exact=True)
+                expect(control).to_have_count(1)
+                if role == "button":
+                    expect(control).to_have_accessible_description("Count content")
+            for name, path in (
+                ("list", "/@@crontab-controlpanel"),
+                ("add", "/@@crontab-add"),
+                ("edit", "/@@crontab-edit?job=flaky-import"),
+                ("history", "/@@crontab-history?job=flaky-import"),
+                ("delete", "/@@crontab-delete?job=flaky-import"),
+            ):
+                page.goto(self.url + path)
+                found[name] = serious_violations(page)
+                if name == "edit":
+                    page.screenshot(
+                        path=str(OUTPUT / "crontab-edit-notifications.png"),
+                        full_page=True,
+                    )
+            page.goto(self.url + "/@@crontab-add")
+            page.fill("#form-widgets-id", "typo")
+            page.fill("#form-widgets-title", "Typo")
+            page.select_option("#form-widgets-runner", "test.record")
+            page.fill("#form-widgets-schedule", "61 * * * *")
+            page.fill("#form-widgets-notify", "ops at example")
+            page.click("#form-buttons-save")
+            found["add with errors"] = serious_violations(page)
+        screenshot = OUTPUT / "crontab-edit-notifications.png"
+        self.assertGreater(screenshot.stat().st_size, 10000)
+        report = [f"{name}: {line}" for name, lines in found.items() for line in lines]
+        self.assertEqual(report, [], "\n".join(report))
 
 
 class TestShippedJobInChromium(TestPanelInChromium):
@@ -245,7 +314,8 @@ class TestShippedJobInChromium(TestPanelInChromium):
         )
         transaction.commit()
 
-    test_add_run_tick_and_read_history = None  # it runs in the base class
+    test_add_run_tick_and_read_history = None  # they run in the base class
+    test_panel_pages_have_no_serious_accessibility_violations = None
 
     def test_change_log_and_customized_shipped_job(self):
         from playwright.sync_api import expect

@@ -113,6 +113,14 @@ class TestCrontabCtl(unittest.TestCase):
         )
         self.assertIn("schedule:           * * * * *", result.stdout)
 
+    def test_show_prints_every_field_in_the_schema_order_then_the_state(self):
+        from collective.crontab.cli import STATE
+        from collective.crontab.jobs import FIELDS
+
+        result = self.ctl_run("show", "demo")
+        names = [line.split(":")[0] for line in result.stdout.splitlines()]
+        self.assertEqual(names[: 1 + len(FIELDS) + len(STATE)], ["id", *FIELDS, *STATE])
+
     def test_run_records_the_run_and_history_shows_it(self):
         result = self.ctl_run("run", "demo")
         self.assertEqual(result.returncode, 0, result.stderr)

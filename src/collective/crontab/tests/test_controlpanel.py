@@ -1,6 +1,8 @@
 """The control panel, through zope.testbrowser against a real Plone site."""
 
 from collective.crontab import api
+from collective.crontab.interfaces import ICronJobForm
+from collective.crontab.jobs import FIELDS
 from collective.crontab.schedule import utcnow
 from collective.crontab.state import get_crontab
 from collective.crontab.testing import FUNCTIONAL_TESTING
@@ -12,6 +14,7 @@ from plone.app.testing import SITE_OWNER_PASSWORD
 from plone.app.testing import TEST_USER_ID
 from plone.testing.zope import Browser
 from zope.component.hooks import setSite
+from zope.i18n import translate
 
 import re
 import transaction
@@ -294,6 +297,82 @@ class TestForms(PanelTestCase):
         for name, value in values.items():
             suffix = ":list" if isinstance(value, list) else ""
             browser.getControl(name=f"form.widgets.{name}{suffix}").value = value
+
+    def form_fields(self, browser):
+        """The ids of the form's fields, in order, each with its help text."""
+        names = re.findall(r'id="formfield-form-widgets-([a-z_]+)"', browser.contents)
+        for name in names:
+            help_text = translate(ICronJobForm[name].description)
+            self.assertIn(help_text, " ".join(browser.contents.split()), name)
+        return names
+
+    def test_add_form_shows_every_field_of_the_schema_in_its_order(self):
+        browser = self.browser(SITE_OWNER_NAME)
+        browser.open(self.portal_url + "/@@crontab-add")
+        self.assertEqual(self.form_fields(browser), ["id", *FIELDS])
+
+    def test_edit_form_shows_every_field_of_the_schema_with_its_value(self):
+        self.add(
+            "mailed",
+            notify=["ops@example.org", "dev@example.org"],
+            notify_recovery=True,
+            ping_url="https://hc-ping.com/abc",
+        )
+        browser = self.browser(SITE_OWNER_NAME)
+        browser.open(self.portal_url + "/@@crontab-edit?job=mailed")
+        self.assertEqual(self.form_fields(browser), list(FIELDS))
+        self.assertEqual(
+            browser.getControl(name="form.widgets.notify").value,
+            "ops@example.org\ndev@example.org",
+        )
+        self.assertEqual(
+            browser.getControl(name="form.widgets.notify_recovery:list").value,
+            ["selected"],
+        )
+        self.assertIn('type="url"', browser.contents)
+        self.assertEqual(
+            browser.getControl(name="form.widgets.ping_url").value,
+            "https://hc-ping.com/abc",
+        )
+
+    def test_edit_form_saves_notifications_and_ping_url(self):
+        self.add("mailed")
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-edit?job=mailed")
+        browser.getControl(
+            name="form.widgets.notify"
+        ).value = "ops@example.org\r\ndev@example.org\r\n"
+        browser.getControl(name="form.widgets.notify_recovery:list").value = [
+            "selected"
+        ]
+        browser.getControl(name="form.widgets.ping_url").value = "https://hc.example/x"
+        browser.getControl("Save").click()
+        self.assertIn("Saved Mailed.", browser.contents)
+        job = self.job("mailed")
+        self.assertEqual(job["notify"], ["ops@example.org", "dev@example.org"])
+        self.assertTrue(job["notify_recovery"])
+        self.assertEqual(job["ping_url"], "https://hc.example/x")
+
+        browser.open(self.portal_url + "/@@crontab-edit?job=mailed")
+        browser.getControl(name="form.widgets.notify").value = ""
+        browser.getControl(name="form.widgets.ping_url").value = ""
+        browser.getControl("Save").click()
+        job = self.job("mailed")
+        self.assertEqual((job["notify"], job["ping_url"]), ([], ""))
+
+    def test_a_bad_address_is_shown_at_the_notify_field(self):
+        self.add("mailed")
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-edit?job=mailed")
+        browser.getControl(name="form.widgets.notify").value = "ops at example"
+        browser.getControl("Save").click()
+        field = re.search(
+            r'id="formfield-form-widgets-notify".*?</div>\s*</div>',
+            browser.contents,
+            re.S,
+        ).group(0)
+        self.assertIn("'ops at example' is not an e-mail address", field)
+        self.assertEqual(self.job("mailed")["notify"], [])
 
     def test_add_job_records_editing_user_as_owner(self):
         browser = self.browser()

@@ -1,9 +1,11 @@
 """The German translation, in the schema and in the rendered control panel."""
 
 from collective.crontab import api
+from collective.crontab.exceptions import JobError
 from collective.crontab.interfaces import ICronJob
 from collective.crontab.testing import FUNCTIONAL_TESTING
 from collective.crontab.testing import INTEGRATION_TESTING
+from pathlib import Path
 from plone.app.testing import setRoles
 from plone.app.testing import SITE_OWNER_NAME
 from plone.app.testing import SITE_OWNER_PASSWORD
@@ -19,8 +21,56 @@ import transaction
 import unittest
 
 
+PO = (
+    Path(__file__).parents[1]
+    / "locales"
+    / "de"
+    / "LC_MESSAGES"
+    / "collective.crontab.po"
+)
+
+
+class TestCatalogue(unittest.TestCase):
+    def test_every_message_has_a_german_translation(self):
+        entries = re.findall(r'^msgid "(.*)"\nmsgstr "(.*)"$', PO.read_text(), re.M)
+        untranslated = [msgid for msgid, msgstr in entries[1:] if not msgstr]
+        self.assertEqual(untranslated, [], "run make i18n, then translate these")
+
+
 class TestGerman(unittest.TestCase):
     layer = INTEGRATION_TESTING
+
+    def test_a_job_error_is_german_in_the_panel_and_english_elsewhere(self):
+        setSite(self.layer["portal"])
+        setRoles(self.layer["portal"], TEST_USER_ID, ["Manager"])
+        with self.assertRaises(JobError) as raised:
+            api.add_job(
+                "bad",
+                title="Bad",
+                runner="nope",
+                schedule="61 * * * *",
+                timezone="Mars",
+            )
+        error = raised.exception
+        self.assertEqual(
+            str(error),
+            "Cron job 'bad': timezone: 'Mars' is not a known IANA time zone; "
+            "schedule: '61 * * * *': the minute field '61' is out of range "
+            "(0-59); runner: 'nope' is not a registered runner",
+        )
+        german = {
+            name: translate(message, target_language="de")
+            for name, message in error.messages.items()
+        }
+        self.assertEqual(
+            german,
+            {
+                "runner": "„nope“ ist kein registrierter Runner",
+                "schedule": "„61 * * * *“: das Feld Minute „61“ liegt außerhalb des "
+                "erlaubten Bereichs (0-59)",
+                "timezone": "„Mars“ ist keine bekannte IANA-Zeitzone",
+            },
+        )
 
     def test_job_fields_render_in_german(self):
         titles = [
@@ -172,6 +222,61 @@ class TestGermanControlPanel(unittest.TestCase):
         browser.getControl("Speichern").click()
         self.assertEqual(browser.url, self.portal_url + "/@@crontab-controlpanel")
         self.assertIn("Nightly wurde gespeichert.", self.text(browser))
+
+    def field_error(self, browser, name):
+        field = re.search(
+            rf'id="formfield-form-widgets-{name}".*?</div>\s*</div>',
+            browser.contents,
+            re.S,
+        )
+        return " ".join(re.sub(r"<[^>]+>", " ", field.group(0)).split())
+
+    def test_validation_errors_in_the_site_language_name_the_value(self):
+        self.languages("de", ["de"])
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-add")
+        browser.getControl(name="form.widgets.id").value = "9 lives"
+        browser.getControl(name="form.widgets.title").value = "Nightly"
+        browser.getControl(name="form.widgets.runner:list").value = ["test.record"]
+        browser.getControl(name="form.widgets.schedule").value = "0 25 * * *"
+        browser.getControl(name="form.widgets.notify").value = "ops at example"
+        browser.getControl(name="form.widgets.ping_url").value = "ftp://example.org"
+        browser.getControl("Speichern").click()
+        self.assertIn(
+            "„9 lives“ muss mit einem Buchstaben beginnen",
+            self.field_error(browser, "id"),
+        )
+        browser.getControl(name="form.widgets.id").value = "nightly"
+        browser.getControl("Speichern").click()
+        self.assertIn(
+            "„0 25 * * *“: das Feld Stunde „25“ liegt außerhalb des erlaubten "
+            "Bereichs (0-23)",
+            self.field_error(browser, "schedule"),
+        )
+        self.assertIn(
+            "'ops at example' ist keine E-Mail-Adresse",
+            self.field_error(browser, "notify"),
+        )
+        self.assertIn(
+            "'ftp://example.org' muss eine http://- oder https://-URL sein",
+            self.field_error(browser, "ping_url"),
+        )
+        self.assertNotIn("out of range", browser.contents)
+
+    def test_preview_and_action_errors_in_the_site_language(self):
+        self.languages("de", ["de"])
+        browser = self.browser()
+        browser.open(self.portal_url + "/@@crontab-add")
+        browser.getControl(name="form.widgets.schedule").value = "*/5 * * *"
+        browser.getControl("Zeitplan-Vorschau").click()
+        self.assertIn(
+            "„*/5 * * *“ hat 4 Felder; Cron-Ausdrücke haben 5",
+            self.field_error(browser, "schedule"),
+        )
+        browser.getControl(name="form.widgets.schedule").value = "0 3 * * *"
+        browser.getControl(name="form.widgets.timezone:list").value = []
+        browser.getControl("Zeitplan-Vorschau").click()
+        self.assertIn("Nächste Ausführungen", self.text(browser))
 
     def test_browser_language_when_the_site_negotiates_it(self):
         self.languages("en", ["en", "de"], negotiate=True)
