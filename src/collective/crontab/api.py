@@ -12,9 +12,16 @@ what: a ``collective.crontab.state.Via`` ("api", the default: Python code;
 "panel", "rest", "cli", "import": a profile's registry.xml; "upgrade": an
 upgrade step).
 
-Raises ``collective.crontab.exceptions.JobError`` (naming the job and the fields)
-for bad input, ``AccessControl.Unauthorized`` for missing rights, and
-``KeyError`` for an unknown job id.
+Every function raises ``AccessControl.Unauthorized`` for missing rights
+and ``collective.crontab.exceptions.NotInstalled`` in a site without the
+add-on; those taking a job id raise ``KeyError`` for an unknown one; those
+taking fields raise ``collective.crontab.exceptions.JobError`` (naming the
+job and every bad field) for bad input.
+
+Transactions: the functions write in the current transaction and leave the
+commit to the caller (the publisher, or your script), except ``tick`` and
+``run_now(immediately=True)``: they commit the current transaction first,
+then run every step (claim, run, record) in a transaction of its own.
 """
 
 from AccessControl import getSecurityManager
@@ -307,7 +314,8 @@ def clear_history(job_id):
 
 def run_now(job_id, immediately=False):
     """Queue job ``job_id`` to run at the next tick, enabled or not. With
-    ``immediately``, commit and run it in this request; returns the summary."""
+    ``immediately``, commit and run it now, in a clean request of its own;
+    returns the tick summary (None when only queued)."""
     site = _site(ManageJobs)
     _existing(job_id)
     get_crontab(site).queue[job_id] = utcnow()
@@ -327,5 +335,7 @@ def clock_health(now=None):
 
 def tick(now=None):
     """Run what is due at ``now`` (default: the current UTC time); returns
-    a summary dict (keys ran, skipped, missed, lost, abandoned, invalid)."""
+    a summary dict (keys ran, skipped, missed, lost, abandoned, invalid).
+    Commits (see the module's docstring); raises
+    ``collective.crontab.exceptions.NestedTick`` inside a run."""
     return engine.tick(_site(RunTick), now=now)
