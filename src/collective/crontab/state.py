@@ -4,8 +4,8 @@ Layout, chosen so that concurrent ticks touching different jobs never
 conflict and appending a run writes a bounded number of bytes:
 
 - ``Crontab`` (the annotation): containers created at install time.
-- one ``JobState`` per job: the last handled slot, the lease of a run in
-  progress, a summary of the last runs for the job list.
+- one ``JobState`` per job: the last handled slot, the ``Lease`` of a run
+  in progress, a summary of the last runs for the job list.
 - per job a ``History`` BTree of ``Run`` objects keyed by start time, newest
   first, trimmed to the job's ``history`` limit.
 - per job a ``ChangeLog`` (who changed which fields, how) and, for a job an
@@ -22,6 +22,7 @@ from datetime import timedelta
 from datetime import UTC
 from enum import StrEnum
 from persistent import Persistent
+from uuid import uuid4
 from zope.annotation.interfaces import IAnnotations
 
 import copy
@@ -80,11 +81,42 @@ class Run(Persistent):
         }
 
 
+class Lease(Persistent):
+    """A run in progress: the slot it runs for, when and where it started,
+    until when it holds the job. ``token`` names the claim that took it (a
+    claim whose commit raised finds its own lease by it); the run's own
+    transaction sets ``stored``, so a run whose commit raised can tell if
+    it was stored. Only its run writes a lease while it is held."""
+
+    stored = False
+
+    def __init__(self, slot, started, client, expires, token=None):
+        self.slot, self.started, self.client = slot, started, client
+        self.expires = expires
+        self.token = token or uuid4().hex
+
+    def held(self, now):
+        """Whether the lease still holds the job at ``now``."""
+        return self.expires > now
+
+    def copy(self):
+        """The same lease, detached from any database connection."""
+        return Lease(self.slot, self.started, self.client, self.expires, self.token)
+
+    def as_dict(self):
+        return {
+            "slot": self.slot,
+            "started": self.started,
+            "client": self.client,
+            "expires": self.expires,
+        }
+
+
 class JobState(Persistent):
     """Runtime state of one job. Never stored in the registry."""
 
     last = None  # every slot up to here is handled; None: arm at next tick
-    lease = None  # dict(slot, started, client, expires) while a run is on
+    lease = None  # the Lease of the run in progress
     last_run = None  # dict of the latest run (as Run.as_dict, no traceback)
     recent = ()  # (status code, started epoch seconds, duration), newest first
     failing = False  # a failure streak is on (its mail is sent)

@@ -4,6 +4,7 @@ from collective.crontab import api
 from collective.crontab import engine
 from collective.crontab.schedule import utcnow
 from collective.crontab.state import HEARTBEAT_INTERVAL
+from collective.crontab.state import Lease
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
@@ -243,12 +244,7 @@ class TestLeases(TickTestCase):
         state = self.crontab.state(job_id)
         expires = now + timedelta(seconds=api.get_job(job_id)["max_runtime"])
         started = utcnow()
-        state.lease = {
-            "slot": now,
-            "started": started,
-            "client": "dead:1",
-            "expires": expires,
-        }
+        state.lease = Lease(now, started, "dead:1", expires)
         self.crontab.running[job_id] = expires
         transaction.commit()
 

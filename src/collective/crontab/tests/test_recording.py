@@ -216,6 +216,119 @@ class TestStorageErrors(RecordingTestCase):
         self.assertIsNone(self.crontab.state("job").lease)
 
 
+class TestCommitRaisedAfterStoring(RecordingTestCase):
+    """A ZEO client that loses its server during a commit the server
+    stored sees ClientDisconnected: the run happened once, and the log
+    says what it was (never a failure, a skipped slot or abandoned)."""
+
+    def setUp(self):
+        super().setUp()
+        self.add("job", schedule="1 12 * * *", max_runtime=60)
+        api.tick(T0)
+
+    def disconnect_after_storing(self, name):
+        """The commit of the tick's transaction ``name`` ("claim", "take":
+        what the engine gives ``_write``; "run": the runner's) raises
+        ClientDisconnected once, after it went through."""
+        write, commit = engine._write, transaction.commit
+        armed, raised = [], []
+
+        def write_watched(change, *args, **kwargs):
+            def watched():
+                result = change()
+                if change.__name__ == name:
+                    armed.append(True)
+                return result
+
+            return write(watched, *args, **kwargs)
+
+        def commit_then_disconnect():
+            run = transaction.get().description.startswith("collective.crontab: job")
+            commit()
+            if (armed or (run and name == "run")) and not raised:
+                raised.append(True)
+                raise ClientDisconnected("connection lost after tpc_finish")
+            armed.clear()
+
+        self.patch(engine, "_write", write_watched)
+        self.patch(transaction, "commit", commit_then_disconnect)
+        return raised
+
+    def tick_elsewhere(self, now):
+        """A tick of another client at ``now``; its summary."""
+        summaries = []
+        self.in_other_connection(lambda site: summaries.append(engine.tick(site, now)))
+        transaction.begin()
+        return summaries[0]
+
+    def assert_ran_once(self, summary):
+        self.assertEqual(self.ran("job"), ["ran"])
+        self.assertEqual(self.statuses("job"), ["success"])
+        self.assertEqual([entry["job"] for entry in summary["ran"]], ["job"])
+        self.assertEqual([entry["status"] for entry in summary["ran"]], ["success"])
+        self.assertEqual((summary["skipped"], summary["lost"]), ([], []))
+        self.assertIsNone(self.crontab.state("job").lease)
+        later = self.tick_elsewhere(T0 + minutes(3))  # the lease expired
+        self.assertEqual((later["abandoned"], later["ran"]), ([], []))
+        self.assertEqual(self.statuses("job"), ["success"])
+        self.assertEqual(self.ran("job"), ["ran"])
+
+    def test_run_whose_commit_raised_after_storing_is_a_success(self):
+        raised = self.disconnect_after_storing("run")
+        with self.assertLogs("collective.crontab", "WARNING"):
+            summary = api.tick(T0 + minutes(1))
+        self.assertEqual(raised, [True])
+        self.assert_ran_once(summary)
+        (run,) = api.history("job")
+        self.assertEqual(
+            run["message"],
+            "recorded job\nits commit raised ClientDisconnected: connection "
+            "lost after tpc_finish, but it was stored",
+        )
+        self.assertEqual(run["traceback"], "")
+
+    def test_claim_whose_commit_raised_after_storing_runs_once(self):
+        raised = self.disconnect_after_storing("claim")
+        with self.assertLogs("collective.crontab", "WARNING") as logged:
+            summary = api.tick(T0 + minutes(1))
+        self.assertEqual(raised, [True])
+        self.assertIn("ClientDisconnected", logged.output[0])
+        self.assert_ran_once(summary)
+
+    def test_queued_run_whose_take_raised_after_storing_runs_once(self):
+        api.update_job("job", enabled=False)  # runs only when queued
+        api.run_now("job")
+        transaction.commit()
+        raised = self.disconnect_after_storing("take")
+        with self.assertLogs("collective.crontab", "WARNING"):
+            summary = api.tick(T0 + minutes(0.5))
+        self.assertEqual(raised, [True])
+        self.assertNotIn("job", self.crontab.queue)
+        self.assert_ran_once(summary)
+
+    def test_run_whose_commit_raised_before_storing_is_a_failure(self):
+        commit = transaction.commit
+        raised = []
+
+        def disconnect_then_commit():
+            if transaction.get().description.startswith("collective.crontab: job"):
+                raised.append(True)
+                raise ClientDisconnected("connection lost before the vote")
+            commit()
+
+        self.patch(transaction, "commit", disconnect_then_commit)
+        with self.assertLogs("collective.crontab", "WARNING"):
+            api.tick(T0 + minutes(1))
+        self.assertEqual(raised, [True])
+        (run,) = api.history("job")
+        self.assertEqual(run["status"], "failure")
+        self.assertEqual(
+            run["message"], "ClientDisconnected: connection lost before the vote"
+        )
+        self.assertEqual(self.ran("job"), [])
+        self.assertIsNone(self.crontab.state("job").lease)
+
+
 class TestRecordedLater(RecordingTestCase):
     def fail_one_tick(self):
         self.fail_records(*[StorageError("down")] * engine.RECORD_RETRIES)

@@ -2,13 +2,18 @@ from collective.crontab import api
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import read_job
 from collective.crontab.notifications import ALLOW_PRIVATE
+from collective.crontab.state import Lease
 from collective.crontab.testing import INTEGRATION_TESTING
+from collective.crontab.tests.base import minutes
+from collective.crontab.tests.base import T0
+from collective.crontab.tests.base import TickTestCase
 from plone.app.testing import setRoles
 from plone.app.testing import SITE_OWNER_NAME
 from plone.app.testing import TEST_USER_ID
 from plone.registry.interfaces import IRegistry
 from zope.component import getUtility
 
+import transaction
 import unittest
 
 
@@ -46,8 +51,8 @@ class TestUpgradeTo1001(unittest.TestCase):
     def record(self, job_id, name):
         return self.registry.records.get(f"{JOBS_PREFIX}/{job_id}.{name}")
 
-    def test_the_profile_is_at_1005_and_1000_needs_the_upgrades(self):
-        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1005")
+    def test_the_profile_is_at_1006_and_1000_needs_the_upgrades(self):
+        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1006")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
             [
@@ -62,6 +67,7 @@ class TestUpgradeTo1001(unittest.TestCase):
                 "Add the Crontab Clock role",
                 "Add the setting that allows pings to private addresses",
                 "Change logs and origins of shipped cron jobs",
+                "Leases of the runs in progress as objects",
             ],
         )
 
@@ -149,3 +155,39 @@ class TestUpgradeTo1004(unittest.TestCase):
         self.setup.setLastVersionForProfile(PROFILE, "1003")
         self.setup.upgradeProfile(PROFILE, dest="1004")
         self.assertIs(self.registry[ALLOW_PRIVATE], True)
+
+
+class TestUpgradeTo1006(TickTestCase):
+    def setUp(self):
+        super().setUp()
+        self.setup = self.portal.portal_setup
+        self.add("crashy", schedule="1 12 * * *", max_runtime=60)
+        api.tick(T0)
+        self.crontab.state("crashy").lease = {
+            "slot": T0,
+            "started": T0,
+            "client": "dead:1",
+            "expires": T0 + minutes(1),
+        }
+        self.crontab.running["crashy"] = T0 + minutes(1)
+        self.setup.setLastVersionForProfile(PROFILE, "1005")
+        transaction.commit()
+
+    def test_a_stored_lease_becomes_a_lease_the_engine_reads(self):
+        self.setup.upgradeProfile(PROFILE)
+        lease = self.crontab.state("crashy").lease
+        self.assertIsInstance(lease, Lease)
+        self.assertEqual(
+            lease.as_dict(),
+            {
+                "slot": T0,
+                "started": T0,
+                "client": "dead:1",
+                "expires": T0 + minutes(1),
+            },
+        )
+        transaction.commit()
+        summary = api.tick(T0 + minutes(2))
+        self.assertEqual(summary["abandoned"], [{"job": "crashy"}])
+        statuses = [run["status"] for run in api.history("crashy", limit=None)]
+        self.assertEqual(statuses, ["success", "abandoned"])
