@@ -32,6 +32,7 @@ from collective.crontab.state import Lease
 from collective.crontab.status import Status
 from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
@@ -592,9 +593,8 @@ def _attempt(site, job, slot, lease):
             raised = f"{type(error).__name__}: {error}"
             if ran is not None and _stored(lease):
                 (status, message), trace = ran, ""
-                message = (f"{message}\n" if message else "") + (
-                    f"its commit raised {raised}, but it was stored"
-                )
+                stored = f"its commit raised {raised}, but it was stored"
+                message = _lines(message, stored)
                 logger.warning("Cron job '%s': %s", job.id, message)
                 break
             status, message = Status.FAILURE, raised
@@ -602,11 +602,14 @@ def _attempt(site, job, slot, lease):
             break
     outcome = Outcome(status, message, trace, started, current_time())
     if outcome.duration > job.max_runtime and status.succeeded:
-        message = (f"{message}\n" if message else "") + (
-            f"ran {_span(outcome.duration)}, limit {_span(job.max_runtime)}"
-        )
-        outcome = Outcome(Status.WARNING, message, trace, started, outcome.finished)
+        limit = f"ran {_span(outcome.duration)}, limit {_span(job.max_runtime)}"
+        message = _lines(message, limit)
+        outcome = replace(outcome, status=Status.WARNING, message=message)
     return outcome
+
+
+def _lines(*texts):
+    return "\n".join(text for text in texts if text)
 
 
 def _stored(lease, attempts=RECORD_RETRIES):

@@ -266,6 +266,18 @@ class TestLeases(TickTestCase):
             "did not finish within its maximum run time", abandoned["message"]
         )
 
+    def test_a_held_lease_shows_as_running(self):
+        self.add("crashy", max_runtime=120)
+        api.tick(T0)
+        self.assertIsNone(api.get_job("crashy")["running"])
+        self.die_while_running("crashy", T0)
+        running = api.get_job("crashy")["running"]
+        self.assertEqual(list(running), ["slot", "started", "client", "expires"])
+        self.assertEqual(
+            (running["slot"], running["client"], running["expires"]),
+            (T0, "dead:1", T0 + minutes(2)),
+        )
+
 
 class TestIdle(TickTestCase):
     def test_idle_tick_writes_nothing(self):
