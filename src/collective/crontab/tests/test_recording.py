@@ -227,10 +227,11 @@ class TestCommitRaisedAfterStoring(RecordingTestCase):
         api.tick(T0)
 
     def disconnect_after_storing(self, name):
-        """The commit of the tick's transaction ``name`` ("claim", "take":
-        what the engine gives ``_write``; "run": the runner's) raises
-        ClientDisconnected once, after it went through."""
-        write, commit = engine._write, transaction.commit
+        """The storage stores the tick's transaction ``name`` ("claim",
+        "take": what the engine gives ``_write``; "run": the runner's),
+        then raises ClientDisconnected from tpc_finish, once."""
+        storage, write = self.portal._p_jar.db().storage, engine._write
+        tpc_finish = storage.tpc_finish
         armed, raised = [], []
 
         def write_watched(change, *args, **kwargs):
@@ -242,16 +243,17 @@ class TestCommitRaisedAfterStoring(RecordingTestCase):
 
             return write(watched, *args, **kwargs)
 
-        def commit_then_disconnect():
-            run = transaction.get().description.startswith("collective.crontab: job")
-            commit()
+        def finish_then_disconnect(txn, *args, **kwargs):
+            run = txn.description.startswith(b"collective.crontab: job")
+            tid = tpc_finish(txn, *args, **kwargs)
             if (armed or (run and name == "run")) and not raised:
                 raised.append(True)
                 raise ClientDisconnected("connection lost after tpc_finish")
             armed.clear()
+            return tid
 
         self.patch(engine, "_write", write_watched)
-        self.patch(transaction, "commit", commit_then_disconnect)
+        self.patch(storage, "tpc_finish", finish_then_disconnect)
         return raised
 
     def tick_elsewhere(self, now):
