@@ -29,6 +29,7 @@ from collective.crontab.schedule import utcnow
 from collective.crontab.state import get_crontab
 from collective.crontab.state import HEARTBEAT_INTERVAL
 from collective.crontab.state import Lease
+from collective.crontab.state import new_token
 from collective.crontab.status import Status
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +44,6 @@ from heapq import heappush
 from io import BytesIO
 from transaction.interfaces import TransientError
 from urllib.parse import urlsplit
-from uuid import uuid4
 from weakref import WeakKeyDictionary
 from ZODB.POSException import ConflictError
 from zope.component import queryUtility
@@ -406,7 +406,7 @@ def _claim(crontab, job, now, summary):  # noqa: C901
     Returns a Claim: CLAIMED with the lease to run under; LOST if another
     client handled the slots first (nothing is written, it is no error);
     SKIPPED if the job is still running; MISSED."""
-    token = uuid4().hex
+    token = new_token()
     planned = Plan()
 
     def claim():
@@ -542,9 +542,8 @@ def _ledger(state, job, slots, status, reason):
 def _run(site, crontab, job, slot, lease, summary, slots=None):
     """Run ``job`` for ``slot`` under the ``lease`` its claim took, and
     record the run."""
-    taken = lease.copy()  # read now: a failed run leaves the lease a ghost
     outcome = _execute(site, job, slot, lease, slots)
-    _record(crontab, job, slot, outcome, summary, taken)
+    _record(crontab, job, slot, outcome, summary, lease)
 
 
 def _execute(site, job, slot, lease, slots=None):
@@ -560,9 +559,10 @@ def _execute(site, job, slot, lease, slots=None):
 
 
 def _attempt(site, job, slot, lease):
-    """The run's transaction marks ``lease`` as stored: a commit that
-    raised although the storage stored it (a ZEO client that lost its
-    server during the commit) is a run that happened."""
+    """The run's transaction, if it stores anything, marks ``lease`` as
+    stored: a commit that raised although the storage stored it (a ZEO
+    client that lost its server during the commit) is a run that happened.
+    An empty commit writes nothing (and cannot raise after storing)."""
     started = current_time()
     status, message, trace = Status.FAILURE, "", ""
     notifications.ping(job, "start")
@@ -577,8 +577,10 @@ def _attempt(site, job, slot, lease):
             with clean_request(site) as fresh, run_as(fresh, job.owner):
                 result = runner(fresh, job)
             ran = _outcome(result)
-            transaction.get().note(f"collective.crontab: {job.id} ({slot.isoformat()})")
-            lease.stored = True
+            txn = transaction.get()
+            txn.note(f"collective.crontab: {job.id} ({slot.isoformat()})")
+            if txn._resources:  # it stores something: mark that it did
+                lease.stored = True
             transaction.commit()
             (status, message), trace = ran, ""
             break
@@ -816,7 +818,7 @@ def _abandon_lease(crontab, job_id, state, limit):
 
 def _run_queued(site, crontab, cache, job_id, now, summary):
     job = cache.by_id.get(job_id)
-    token = uuid4().hex
+    token = new_token()
 
     def take():
         own = _own_lease(crontab.state(job_id), token)

@@ -22,10 +22,10 @@ from datetime import timedelta
 from datetime import UTC
 from enum import StrEnum
 from persistent import Persistent
-from uuid import uuid4
 from zope.annotation.interfaces import IAnnotations
 
 import copy
+import secrets
 
 
 ANNOTATION_KEY = "collective.crontab"
@@ -81,27 +81,31 @@ class Run(Persistent):
         }
 
 
-class Lease(Persistent):
+class Lease:
     """A run in progress: the slot it runs for, when and where it started,
     until when it holds the job. ``token`` names the claim that took it (a
-    claim whose commit raised finds its own lease by it); the run's own
-    transaction sets ``stored``, so a run whose commit raised can tell if
-    it was stored. Only its run writes a lease while it is held."""
-
-    stored = False
+    claim whose commit raised finds its own lease by it). Kept inside the
+    job's state; written once, by the claim."""
 
     def __init__(self, slot, started, client, expires, token=None):
         self.slot, self.started, self.client = slot, started, client
         self.expires = expires
-        self.token = token or uuid4().hex
+        self.token = token or new_token()
+        self._mark = StoredMark()
+
+    @property
+    def stored(self):
+        """Set by the run's own transaction: a run whose commit raised
+        tells by it whether the storage stored it."""
+        return self._mark.stored
+
+    @stored.setter
+    def stored(self, value):
+        self._mark.stored = value
 
     def held(self, now):
         """Whether the lease still holds the job at ``now``."""
         return self.expires > now
-
-    def copy(self):
-        """The same lease, detached from any database connection."""
-        return Lease(self.slot, self.started, self.client, self.expires, self.token)
 
     def as_dict(self):
         return {
@@ -110,6 +114,19 @@ class Lease(Persistent):
             "client": self.client,
             "expires": self.expires,
         }
+
+
+def new_token():
+    """A name for a claim: 64 random bits."""
+    return secrets.token_hex(8)
+
+
+class StoredMark(Persistent):
+    """A lease's ``stored`` flag, an object of its own: the run's
+    transaction writes these few bytes and nothing that a claim or an
+    abandon writes (no conflicts)."""
+
+    stored = False
 
 
 class JobState(Persistent):

@@ -308,6 +308,40 @@ class TestCommitRaisedAfterStoring(RecordingTestCase):
         self.assertNotIn("job", self.crontab.queue)
         self.assert_ran_once(summary)
 
+    def test_the_mark_of_a_run_meets_no_claim(self):
+        # While the job runs, another client's tick writes its state (the
+        # slot it skips): the run's commit, which marks its lease, must not
+        # conflict with it.
+        calls = []
+
+        @implementer(ICronRunner)
+        class ClaimedMeanwhile:
+            title = description = "another client ticks while it runs"
+
+            def __call__(runner, site, job):
+                calls.append(job.id)
+                if len(calls) > 1:
+                    return  # a second attempt: the first one conflicted
+                self.in_other_connection(
+                    lambda other: engine.tick(other, T0 + minutes(2))
+                )
+                site.crontab_test_value = "run"
+
+        registry = getGlobalSiteManager()
+        registry.registerUtility(ClaimedMeanwhile(), ICronRunner, "test.meanwhile")
+        self.addCleanup(
+            registry.unregisterUtility, provided=ICronRunner, name="test.meanwhile"
+        )
+        self.add("busy", runner="test.meanwhile")
+        api.tick(T0)
+        api.tick(T0 + minutes(1))
+        self.assertEqual(calls, ["busy"])
+        self.assertEqual(self.statuses("busy"), ["skipped", "success"])
+        (_skipped, run) = api.history("busy")
+        self.assertEqual(run["message"], "")
+        self.assertEqual(self.portal.crontab_test_value, "run")
+        self.assertIsNone(self.crontab.state("busy").lease)
+
     def test_run_whose_commit_raised_before_storing_is_a_failure(self):
         commit = transaction.commit
         raised = []
