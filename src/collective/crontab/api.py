@@ -80,7 +80,8 @@ def _existing(job_id):
 def _as_dict(site, job, now=None, invalid=None):
     data = asdict(job)
     del data["site_timezone"]
-    state = get_crontab(site).state(job.id)
+    crontab = get_crontab(site)
+    state = crontab.state(job.id)
     now = now or utcnow()
     data["effective_timezone"] = job.zone
     data["runs_as"] = translate(owners.describe(job.owner))
@@ -91,7 +92,7 @@ def _as_dict(site, job, now=None, invalid=None):
         error = invalid.get(job.id)
         if error is None:
             try:
-                last = state.last if state is not None and state.last else now
+                last = crontab.handled.get(job.id, now)
                 data["next_run"] = job.cron.next_after(max(last, now))
             except Exception as exception:
                 error = job_problem(job.id, exception)
@@ -101,7 +102,7 @@ def _as_dict(site, job, now=None, invalid=None):
     data["last_run"] = dict(last, status=Status(last["status"])) if last else None
     data["last_status"] = data["last_run"]["status"] if data["last_run"] else None
     data["running"] = dict(state.lease) if state is not None and state.lease else None
-    data["queued"] = job.id in get_crontab(site).queue
+    data["queued"] = job.id in crontab.queue
     data["recent"] = tuple(state.recent) if state is not None else ()
     data.update(_shipped(job, data, state))
     return data

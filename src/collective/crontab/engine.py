@@ -211,7 +211,12 @@ def tick(site, now=None):
     due = cache.due(now)
     try:
         _arm_new(crontab, due, now)
-        for job in _short_first(crontab, due):
+        ready = []
+        for job in due:
+            with _isolated(cache, job.id, summary):
+                if _has_due_slot(crontab, cache, job, now):
+                    ready.append(job)
+        for job in _short_first(crontab, ready):
             with _isolated(cache, job.id, summary):
                 _tick_job(site, crontab, cache, job, now, summary)
     finally:
@@ -266,17 +271,21 @@ def running_slots():
     return getattr(_running, "slots", None)
 
 
-def _tick_job(site, crontab, cache, job, now, summary):
-    state = crontab.state(job.id)
-    if _unarmed(state):
-        # First tick to see the job enabled: its first slot is after `now`.
-        _write(lambda: _arm(crontab, job.id, now))
-        cache.next[job.id] = job.cron.next_after(now)
-        return
-    first = job.cron.next_after(state.last)
+def _has_due_slot(crontab, cache, job, now):
+    """True if a slot of ``job`` is due at ``now``; else the cache learns
+    when one can next be. Reads ``crontab.handled`` only, never the job's
+    state: the jobs that are not due cost one BTree lookup each."""
+    last = crontab.handled.get(job.id)
+    if last is None:  # its arming batch kept conflicting: the next tick arms it
+        return False
+    first = job.cron.next_after(last)
     if first > now:
         cache.next[job.id] = first
-        return
+        return False
+    return True
+
+
+def _tick_job(site, crontab, cache, job, now, summary):
     plan, lease = _claim(crontab, job, now, summary)
     if lease is not None:
         (slot,) = plan.run
@@ -286,29 +295,20 @@ def _tick_job(site, crontab, cache, job, now, summary):
         cache.next[job.id] = job.cron.next_after(plan.last)
 
 
-def _arm(crontab, job_id, now):
-    state = crontab.state(job_id, create=True)
-    if state.last is None:
-        state.last = now
-
-
 def _arm_new(crontab, jobs, now):
-    """Arm the jobs no tick has seen yet, ``ARM_BATCH`` per transaction
-    (a batch that keeps conflicting is left to ``_tick_job``)."""
-    new = [job.id for job in jobs if _unarmed(crontab.state(job.id))]
+    """Arm the jobs no tick has seen yet: their first slot is after ``now``.
+    ``ARM_BATCH`` per transaction, written into ``crontab.handled`` alone
+    (a batch that keeps conflicting is left to the next tick)."""
+    new = [job.id for job in jobs if job.id not in crontab.handled]
     for start in range(0, len(new), ARM_BATCH):
         batch = new[start : start + ARM_BATCH]
 
         def arm(batch=batch):
             for job_id in batch:
-                _arm(crontab, job_id, now)
+                crontab.handled.setdefault(job_id, now)
             return True
 
         _write(arm)
-
-
-def _unarmed(state):
-    return state is None or state.last is None
 
 
 def _short_first(crontab, jobs):
@@ -368,7 +368,7 @@ def _claim(crontab, job, now, summary):  # noqa: C901
 
     def claim():
         state = crontab.state(job.id, create=True)
-        plan = job.cron.plan(state.last or now, now, job.catch_up)
+        plan = job.cron.plan(crontab.handled.get(job.id, now), now, job.catch_up)
         if plan.last is None:
             return "lost", plan, None, _holder(state)
         held = state.lease is not None and state.lease["expires"] > now
@@ -388,7 +388,7 @@ def _claim(crontab, job, now, summary):  # noqa: C901
             )
         if state.lease is not None:
             if held:
-                state.last = plan.last
+                crontab.handled[job.id] = plan.last
                 if plan.run:
                     skipped = plan.skipped
                     _ledger(
@@ -406,7 +406,7 @@ def _claim(crontab, job, now, summary):  # noqa: C901
                     )
                 return Status.SKIPPED, plan, None, None
             _abandon_lease(crontab, job.id, state, job.history)
-        state.last = plan.last
+        crontab.handled[job.id] = plan.last
         if not plan.run:
             return Status.MISSED, plan, None, None
         if plan.skipped:

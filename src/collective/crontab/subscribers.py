@@ -28,6 +28,4 @@ def job_record_changed(event):
     elif IRecordModifiedEvent.providedBy(event):
         enabled = field == "enabled" and event.newValue and not event.oldValue
         if (field in REARM and event.newValue != event.oldValue) or enabled:
-            state = crontab.state(job_id)
-            if state is not None:
-                state.last = None
+            crontab.rearm(job_id)

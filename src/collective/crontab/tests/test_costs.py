@@ -166,5 +166,19 @@ class TestArming(TickTestCase):
             api.tick(T0)
         self.assertEqual(writes.call_count, 3 + 1)  # 120 jobs by 50, the heartbeat
         for index in range(JOBS):
-            self.assertEqual(self.crontab.state(f"job-{index:03d}").last, T0)
+            self.assertEqual(self.crontab.handled[f"job-{index:03d}"], T0)
         self.assertEqual(api.tick(T0 + minutes(1))["ran"], [])
+
+    def test_first_tick_neither_reads_nor_writes_the_new_jobs_states(self):
+        for index in range(JOBS):
+            job_id = f"job-{index:03d}"
+            values = {"title": job_id, "runner": "test.record", "schedule": "0 3 * * *"}
+            write_job(job_id, validate(job_id, values))
+        transaction.commit()
+        states = [self.crontab.state(f"job-{index:03d}") for index in range(JOBS)]
+        serials = [state._p_serial for state in states]
+        self.portal._p_jar.cacheMinimize()
+        api.tick(T0)
+        self.assertEqual([state._p_changed for state in states], [None] * JOBS)
+        self.assertEqual([state._p_serial for state in states], serials)
+        self.assertEqual(len(self.crontab.handled), JOBS)

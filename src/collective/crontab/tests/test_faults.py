@@ -171,7 +171,7 @@ class TestLostRace(TickTestCase):
         self.add("raced")
         api.tick(T0)
         transaction.begin()
-        self.assertEqual(self.crontab.state("raced").last, T0)  # read: now stale
+        self.assertEqual(self.crontab.handled["raced"], T0)  # read: now stale
         site = getSite()
         winner = self.tick_in_other_connection(T0 + minutes(1))
         setSite(site)
@@ -200,7 +200,7 @@ class TestLostRace(TickTestCase):
         self.add("raced")
         api.tick(T0)
         transaction.begin()
-        self.assertEqual(self.crontab.state("raced").last, T0)
+        self.assertEqual(self.crontab.handled["raced"], T0)
         site = getSite()
         self.tick_in_other_connection(T0 + minutes(1))
         setSite(site)

@@ -3,12 +3,16 @@ from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import read_job
 from collective.crontab.notifications import ALLOW_PRIVATE
 from collective.crontab.testing import INTEGRATION_TESTING
+from collective.crontab.tests.base import T0
+from collective.crontab.tests.base import TickTestCase
+from datetime import timedelta
 from plone.app.testing import setRoles
 from plone.app.testing import SITE_OWNER_NAME
 from plone.app.testing import TEST_USER_ID
 from plone.registry.interfaces import IRegistry
 from zope.component import getUtility
 
+import transaction
 import unittest
 
 
@@ -46,8 +50,8 @@ class TestUpgradeTo1001(unittest.TestCase):
     def record(self, job_id, name):
         return self.registry.records.get(f"{JOBS_PREFIX}/{job_id}.{name}")
 
-    def test_the_profile_is_at_1005_and_1000_needs_the_upgrades(self):
-        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1005")
+    def test_the_profile_is_at_1006_and_1000_needs_the_upgrades(self):
+        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1006")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
             [
@@ -62,6 +66,7 @@ class TestUpgradeTo1001(unittest.TestCase):
                 "Add the Crontab Clock role",
                 "Add the setting that allows pings to private addresses",
                 "Change logs and origins of shipped cron jobs",
+                "Keep the handled slots of all cron jobs in one place",
             ],
         )
 
@@ -149,3 +154,30 @@ class TestUpgradeTo1004(unittest.TestCase):
         self.setup.setLastVersionForProfile(PROFILE, "1003")
         self.setup.upgradeProfile(PROFILE, dest="1004")
         self.assertIs(self.registry[ALLOW_PRIVATE], True)
+
+
+class TestUpgradeTo1006(TickTestCase):
+    def setUp(self):
+        super().setUp()
+        self.setup = self.portal.portal_setup
+        for job_id in ("armed", "new"):
+            self.add(job_id, schedule="@daily")
+        # What 1005 stored: the handled slot in the job's state, no BTree.
+        del self.crontab.handled
+        self.crontab.state("armed").last = T0
+        self.crontab.state("new").last = None
+        self.setup.setLastVersionForProfile(PROFILE, "1005")
+        transaction.commit()
+
+    def test_upgrade_moves_the_handled_slots(self):
+        self.setup.upgradeProfile(PROFILE, dest="1006")
+        self.assertEqual(dict(self.crontab.handled), {"armed": T0})
+        for job_id in ("armed", "new"):
+            self.assertNotIn("last", vars(self.crontab.state(job_id)))
+
+    def test_after_the_upgrade_the_jobs_run_from_their_slot(self):
+        self.setup.upgradeProfile(PROFILE, dest="1006")
+        transaction.commit()
+        summary = api.tick(T0.replace(hour=0) + timedelta(days=1, minutes=1))
+        self.assertEqual([entry["job"] for entry in summary["ran"]], ["armed"])
+        self.assertIn("new", self.crontab.handled)  # armed by that tick
