@@ -20,8 +20,9 @@ from collective.crontab.exceptions import NotInstalled
 from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.jobs import job_problem
-from collective.crontab.jobs import read_jobs
+from collective.crontab.jobs import read_job
 from collective.crontab.jobs import site_timezone
+from collective.crontab.jobs import Timing
 from collective.crontab.schedule import MAX_COUNT
 from collective.crontab.schedule import Plan
 from collective.crontab.schedule import Slots
@@ -92,20 +93,24 @@ def last_tick(crontab):
 
 
 class _JobsCache:
-    """Jobs parsed from the registry, and for each the earliest time it can
-    next be due. Valid while the crontab's version and site zone are the same.
-    Another client running a job only makes the cached time too early, which
-    costs one state read, never a missed run.
+    """The Timing of every job (from the crontab's ``schedules`` index: a
+    tick reads a whole job from the registry only when it is due), parsed,
+    and for each the earliest time it can next be due. Valid while the
+    crontab's version and site zone are the same. Another client running a
+    job only makes the cached time too early, which costs one lookup, never
+    a missed run.
 
     The enabled jobs wait in a heap ordered by that time, so a tick with
     nothing due looks at one entry, whatever the number of jobs."""
 
-    def __init__(self, key):
+    def __init__(self, key, schedules):
         self.key = key
+        self.zone = key[1]
         self.jobs = []
         self.invalid = {}
         self.next = {}
-        for job in read_jobs():
+        for job_id, timing in schedules.items():
+            job = Timing(job_id, *timing, site_timezone=self.zone)
             try:
                 job.cron  # noqa: B018 -- parses and validates the schedule
             except JobError as error:
@@ -158,7 +163,7 @@ def _jobs_cache(site, crontab):
     key = (crontab.version(), site_timezone())
     cache = per_db.get(path)
     if cache is None or cache.key != key:
-        cache = per_db[path] = _JobsCache(key)
+        cache = per_db[path] = _JobsCache(key, crontab.schedules)
     return cache
 
 
@@ -204,7 +209,7 @@ def tick(site, now=None):
     for job_id, expires in list(crontab.running.items()):
         if expires is not None and expires <= now and released.get(job_id) != expires:
             with _isolated(cache, job_id, summary):
-                _abandon(crontab, cache, job_id, now, summary, released)
+                _abandon(crontab, job_id, now, summary, released)
     for job_id in list(crontab.queue.keys()):
         with _isolated(cache, job_id, summary):
             _run_queued(site, crontab, cache, job_id, now, summary)
@@ -216,9 +221,11 @@ def tick(site, now=None):
             with _isolated(cache, job.id, summary):
                 if _has_due_slot(crontab, cache, job, now):
                     ready.append(job)
-        for job in _short_first(crontab, ready):
-            with _isolated(cache, job.id, summary):
-                _tick_job(site, crontab, cache, job, now, summary)
+        for timing in _short_first(crontab, ready):
+            with _isolated(cache, timing.id, summary):
+                job = read_job(timing.id, cache.zone)
+                if job is not None:
+                    _tick_job(site, crontab, cache, job, now, summary)
     finally:
         cache.requeue([job for job in due if job.id in cache.by_id])
     _beat(crontab, now)
@@ -670,12 +677,12 @@ def _abort():
         )
 
 
-def _abandon(crontab, cache, job_id, now, summary, released):
+def _abandon(crontab, job_id, now, summary, released):
     """The lease noted in ``running`` for ``job_id`` expired: record its run
     as abandoned if it is still held. A lease its run released (the record
     of a run leaves ``running`` alone) goes into ``released``: this process
     does not look at it again."""
-    job = cache.by_id.get(job_id)
+    job = read_job(job_id)
     limit = job.history if job is not None else 100
 
     def abandon():
@@ -717,7 +724,7 @@ def _abandon_lease(crontab, job_id, state, limit):
 
 
 def _run_queued(site, crontab, cache, job_id, now, summary):
-    job = cache.by_id.get(job_id)
+    job = read_job(job_id, cache.zone) if job_id in cache.by_id else None
 
     def take():
         if job_id not in crontab.queue:

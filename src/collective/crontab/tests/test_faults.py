@@ -3,6 +3,7 @@ commit meets a real ConflictError, and races lost to another connection."""
 
 from collective.crontab import api
 from collective.crontab import engine
+from collective.crontab.jobs import read_job
 from collective.crontab.tests.base import FakeClock
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
@@ -70,7 +71,7 @@ class TestOverlong(TickTestCase):
         self.crontab.running["slow"] = new["expires"]
         transaction.commit()
         summary = engine.Summary(T0, engine._jobs_cache(self.portal, self.crontab))
-        job = engine._jobs_cache(self.portal, self.crontab).by_id["slow"]
+        job = read_job("slow")
         outcome = ("warning", "ran 2h, limit 1m", "", T0, T0 + minutes(120))
         engine._record(self.crontab, job, T0, outcome, summary, old)
         self.assertEqual(self.crontab.state("slow").lease, new)

@@ -66,7 +66,7 @@ class TestUpgradeTo1001(unittest.TestCase):
                 "Add the Crontab Clock role",
                 "Add the setting that allows pings to private addresses",
                 "Change logs and origins of shipped cron jobs",
-                "Keep the handled slots of all cron jobs in one place",
+                "Index the schedules and handled slots of all cron jobs",
             ],
         )
 
@@ -164,14 +164,19 @@ class TestUpgradeTo1006(TickTestCase):
             self.add(job_id, schedule="@daily")
         # What 1005 stored: the handled slot in the job's state, no BTree.
         del self.crontab.handled
+        del self.crontab.schedules
         self.crontab.state("armed").last = T0
         self.crontab.state("new").last = None
         self.setup.setLastVersionForProfile(PROFILE, "1005")
         transaction.commit()
 
-    def test_upgrade_moves_the_handled_slots(self):
+    def test_upgrade_moves_the_handled_slots_and_indexes_the_schedules(self):
         self.setup.upgradeProfile(PROFILE, dest="1006")
         self.assertEqual(dict(self.crontab.handled), {"armed": T0})
+        self.assertEqual(
+            dict(self.crontab.schedules),
+            {"armed": ("@daily", "", True), "new": ("@daily", "", True)},
+        )
         for job_id in ("armed", "new"):
             self.assertNotIn("last", vars(self.crontab.state(job_id)))
 
