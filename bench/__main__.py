@@ -71,6 +71,13 @@ LANES_LONG = 3  # minutes the long job takes
 LANES_ON_TIME = 10  # seconds (of the schedules) after its slot: on time
 
 
+def succeeded(summary):
+    """Refuse to measure runs that failed (a failure costs other bytes)."""
+    failed = [entry for entry in summary["ran"] if entry["status"] != Status.SUCCESS]
+    if failed:
+        raise RuntimeError(f"runs failed: {failed[:3]}")
+
+
 @contextmanager
 def timed(owner, name):
     """Seconds spent in each call of ``owner.name`` meanwhile (a list)."""
@@ -201,7 +208,7 @@ class Bench:
                     "runner": "bench.noop",
                     "schedule": schedule,
                     "timezone": "UTC",
-                    "owner": "admin",
+                    "owner": "/admin",  # the Zope root's user folder
                 }
                 registry_jobs.write_job(job_id, registry_jobs.validate(job_id, values))
                 if i % 1000 == 999:
@@ -372,6 +379,7 @@ class Bench:
                 before, start = storage.lastTransaction(), self.size()
                 summary = tick(site, now)
                 (ran,) = summary["ran"]
+                succeeded(summary)
                 objects = sum(
                     len(list(txn))
                     for txn in storage.iterator(before)
@@ -440,6 +448,7 @@ class Bench:
                 elapsed = time.perf_counter() - start
             if len(summary["ran"]) != 100:
                 raise RuntimeError(f"expected 100 runs, got {len(summary['ran'])}")
+            succeeded(summary)
             overhead = (elapsed - views.noop.elapsed) / 100
             per_job.append(overhead)
             ratios.append(overhead / empty)
@@ -529,7 +538,7 @@ class Bench:
                     "runner": runner,
                     "schedule": schedule,
                     "timezone": "UTC",
-                    "owner": "admin",
+                    "owner": "/admin",  # the Zope root's user folder
                     "arguments": {"seconds": arguments} if arguments else {},
                 }
                 registry_jobs.write_job(job_id, registry_jobs.validate(job_id, values))
@@ -563,6 +572,9 @@ class Bench:
             state = get_crontab(site).state("b-minutely")
             runs = [run for run in state.runs.values() if Status(run.status).ran]
             (long_run,) = get_crontab(site).state("a-long").runs.values()
+        failed = [run.message for run in (*runs, long_run) if Status(run.status).failed]
+        if failed:
+            raise RuntimeError(f"lanes: runs failed: {failed[:3]}")
         expected = [first + timedelta(minutes=m) for m in range(LANES_LONG + 1)]
         on_time = [
             run

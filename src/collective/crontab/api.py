@@ -80,7 +80,8 @@ def _existing(job_id):
 def _as_dict(site, job, now=None, invalid=None):
     data = asdict(job)
     del data["site_timezone"]
-    state = get_crontab(site).state(job.id)
+    crontab = get_crontab(site)
+    state = crontab.state(job.id)
     now = now or utcnow()
     data["effective_timezone"] = job.zone
     data["runs_as"] = translate(owners.describe(job.owner))
@@ -91,7 +92,7 @@ def _as_dict(site, job, now=None, invalid=None):
         error = invalid.get(job.id)
         if error is None:
             try:
-                last = state.last if state is not None and state.last else now
+                last = crontab.handled.get(job.id, now)
                 data["next_run"] = job.cron.next_after(max(last, now))
             except Exception as exception:
                 error = job_problem(job.id, exception)
@@ -102,7 +103,7 @@ def _as_dict(site, job, now=None, invalid=None):
     data["last_status"] = data["last_run"]["status"] if data["last_run"] else None
     lease = state.lease if state is not None else None
     data["running"] = lease.as_dict() if lease is not None else None
-    data["queued"] = job.id in get_crontab(site).queue
+    data["queued"] = job.id in crontab.queue
     data["recent"] = tuple(state.recent) if state is not None else ()
     data.update(_shipped(job, data, state))
     return data
@@ -332,6 +333,19 @@ def clock_health(now=None):
     (a tick in the last 5 minutes)."""
     site = _site(ManageJobs)
     return health.clock_status(get_crontab(site), now or utcnow())
+
+
+def check_health(now=None):
+    """The crontab's health, JSON-able. Users who may manage cron jobs get
+    the whole check: ``status`` ("OK" or "FAIL"), ``healthy``, ``now``,
+    ``clock``, ``late``, ``invalid`` and ``problems``; anyone else (monitors
+    are anonymous) gets ``status`` and ``healthy`` alone, reused for a few
+    seconds per process. Anyone may ask; commits nothing."""
+    site = getSite()
+    if not health.may_see_details(site):
+        ok = health.healthy(site)
+        return {"status": "OK" if ok else "FAIL", "healthy": ok}
+    return health.details(health.check(site, now))
 
 
 def tick(now=None):

@@ -20,8 +20,9 @@ from collective.crontab.exceptions import NotInstalled
 from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronRunner
 from collective.crontab.jobs import job_problem
-from collective.crontab.jobs import read_jobs
+from collective.crontab.jobs import read_job
 from collective.crontab.jobs import site_timezone
+from collective.crontab.jobs import Timing
 from collective.crontab.schedule import MAX_COUNT
 from collective.crontab.schedule import Plan
 from collective.crontab.schedule import Slots
@@ -98,20 +99,24 @@ def last_tick(crontab):
 
 
 class _JobsCache:
-    """Jobs parsed from the registry, and for each the earliest time it can
-    next be due. Valid while the crontab's version and site zone are the same.
-    Another client running a job only makes the cached time too early, which
-    costs one state read, never a missed run.
+    """The Timing of every job (from the crontab's ``schedules`` index: a
+    tick reads a whole job from the registry only when it is due), parsed,
+    and for each the earliest time it can next be due. Valid while the
+    crontab's version and site zone are the same. Another client running a
+    job only makes the cached time too early, which costs one lookup, never
+    a missed run.
 
     The enabled jobs wait in a heap ordered by that time, so a tick with
     nothing due looks at one entry, whatever the number of jobs."""
 
-    def __init__(self, key):
+    def __init__(self, key, schedules):
         self.key = key
+        self.zone = key[1]
         self.jobs = []
         self.invalid = {}
         self.next = {}
-        for job in read_jobs():
+        for job_id, timing in schedules.items():
+            job = Timing(job_id, *timing, site_timezone=self.zone)
             try:
                 job.cron  # noqa: B018 -- parses and validates the schedule
             except JobError as error:
@@ -164,7 +169,7 @@ def _jobs_cache(site, crontab):
     key = (crontab.version(), site_timezone())
     cache = per_db.get(path)
     if cache is None or cache.key != key:
-        cache = per_db[path] = _JobsCache(key)
+        cache = per_db[path] = _JobsCache(key, crontab.schedules)
     return cache
 
 
@@ -210,16 +215,23 @@ def tick(site, now=None):
     for job_id, expires in list(crontab.running.items()):
         if expires is not None and expires <= now and released.get(job_id) != expires:
             with _isolated(cache, job_id, summary):
-                _abandon(crontab, cache, job_id, now, summary, released)
+                _abandon(crontab, job_id, now, summary, released)
     for job_id in list(crontab.queue.keys()):
         with _isolated(cache, job_id, summary):
             _run_queued(site, crontab, cache, job_id, now, summary)
     due = cache.due(now)
     try:
         _arm_new(crontab, due, now)
-        for job in _short_first(crontab, due):
+        ready = []
+        for job in due:
             with _isolated(cache, job.id, summary):
-                _tick_job(site, crontab, cache, job, now, summary)
+                if _has_due_slot(crontab, cache, job, now):
+                    ready.append(job)
+        for timing in _short_first(crontab, ready):
+            with _isolated(cache, timing.id, summary):
+                job = read_job(timing.id, cache.zone)
+                if job is not None:
+                    _tick_job(site, crontab, cache, job, now, summary)
     finally:
         cache.requeue([job for job in due if job.id in cache.by_id])
     _beat(crontab, now)
@@ -272,17 +284,21 @@ def running_slots():
     return getattr(_running, "slots", None)
 
 
-def _tick_job(site, crontab, cache, job, now, summary):
-    state = crontab.state(job.id)
-    if _unarmed(state):
-        # First tick to see the job enabled: its first slot is after `now`.
-        _write(lambda: _arm(crontab, job.id, now))
-        cache.next[job.id] = job.cron.next_after(now)
-        return
-    first = job.cron.next_after(state.last)
+def _has_due_slot(crontab, cache, job, now):
+    """True if a slot of ``job`` is due at ``now``; else the cache learns
+    when one can next be. Reads ``crontab.handled`` only, never the job's
+    state: the jobs that are not due cost one BTree lookup each."""
+    last = crontab.handled.get(job.id)
+    if last is None:  # its arming batch kept conflicting: the next tick arms it
+        return False
+    first = job.cron.next_after(last)
     if first > now:
         cache.next[job.id] = first
-        return
+        return False
+    return True
+
+
+def _tick_job(site, crontab, cache, job, now, summary):
     claim = _claim(crontab, job, now, summary)
     if claim.kind is ClaimKind.CLAIMED:
         (slot,) = claim.plan.run
@@ -291,29 +307,20 @@ def _tick_job(site, crontab, cache, job, now, summary):
         cache.next[job.id] = job.cron.next_after(claim.plan.last)
 
 
-def _arm(crontab, job_id, now):
-    state = crontab.state(job_id, create=True)
-    if state.last is None:
-        state.last = now
-
-
 def _arm_new(crontab, jobs, now):
-    """Arm the jobs no tick has seen yet, ``ARM_BATCH`` per transaction
-    (a batch that keeps conflicting is left to ``_tick_job``)."""
-    new = [job.id for job in jobs if _unarmed(crontab.state(job.id))]
+    """Arm the jobs no tick has seen yet: their first slot is after ``now``.
+    ``ARM_BATCH`` per transaction, written into ``crontab.handled`` alone
+    (a batch that keeps conflicting is left to the next tick)."""
+    new = [job.id for job in jobs if job.id not in crontab.handled]
     for start in range(0, len(new), ARM_BATCH):
         batch = new[start : start + ARM_BATCH]
 
         def arm(batch=batch):
             for job_id in batch:
-                _arm(crontab, job_id, now)
+                crontab.handled.setdefault(job_id, now)
             return True
 
         _write(arm)
-
-
-def _unarmed(state):
-    return state is None or state.last is None
 
 
 def _short_first(crontab, jobs):
@@ -414,7 +421,8 @@ def _claim(crontab, job, now, summary):  # noqa: C901
         state = crontab.state(job.id, create=True)
         if _own_lease(state, token) is not None:
             return Claim(ClaimKind.CLAIMED, planned, state.lease)
-        plan = planned = job.cron.plan(state.last or now, now, job.catch_up)
+        last = crontab.handled.get(job.id, now)
+        plan = planned = job.cron.plan(last, now, job.catch_up)
         if plan.last is None:
             return Claim(ClaimKind.LOST, plan, holder=_holder(state))
         held = state.lease is not None and state.lease.held(now)
@@ -435,7 +443,7 @@ def _claim(crontab, job, now, summary):  # noqa: C901
         lease = state.lease
         if lease is not None:
             if held:
-                state.last = plan.last
+                crontab.handled[job.id] = plan.last
                 if plan.run:
                     skipped = plan.skipped
                     _ledger(
@@ -452,7 +460,7 @@ def _claim(crontab, job, now, summary):  # noqa: C901
                     )
                 return Claim(ClaimKind.SKIPPED, plan)
             _abandon_lease(crontab, job.id, state, job.history)
-        state.last = plan.last
+        crontab.handled[job.id] = plan.last
         if not plan.run:
             return Claim(ClaimKind.MISSED, plan)
         if plan.skipped:
@@ -770,12 +778,12 @@ def _abort():
         )
 
 
-def _abandon(crontab, cache, job_id, now, summary, released):
+def _abandon(crontab, job_id, now, summary, released):
     """The lease noted in ``running`` for ``job_id`` expired: record its run
     as abandoned if it is still held. A lease its run released (the record
     of a run leaves ``running`` alone) goes into ``released``: this process
     does not look at it again."""
-    job = cache.by_id.get(job_id)
+    job = read_job(job_id)
     limit = job.history if job is not None else 100
 
     def abandon():
@@ -817,7 +825,7 @@ def _abandon_lease(crontab, job_id, state, limit):
 
 
 def _run_queued(site, crontab, cache, job_id, now, summary):
-    job = cache.by_id.get(job_id)
+    job = read_job(job_id, cache.zone) if job_id in cache.by_id else None
     token = new_token()
 
     def take():

@@ -70,7 +70,9 @@ def check(site, now=None):
             invalid[job.id] = known[job.id]
         else:
             try:
-                lateness = _lateness(job, crontab.state(job.id), now)
+                lateness = _lateness(
+                    job, crontab.state(job.id), crontab.handled.get(job.id), now
+                )
             except Exception as error:
                 invalid[job.id] = job_problem(job.id, error)
         if job.id in invalid:
@@ -103,16 +105,17 @@ def clock_status(crontab, now):
     }
 
 
-def _lateness(job, state, now):
-    """None if ``job`` is on time at ``now``, else a dict saying why not."""
+def _lateness(job, state, handled, now):
+    """None if ``job`` is on time at ``now``, else a dict saying why not
+    (``handled``: every slot up to here is handled; None: not armed yet)."""
     cron = job.cron
-    if state is None or state.last is None or state.lease is not None:
+    if state is None or handled is None or state.lease is not None:
         return None
     success = _last_success(state)
     since = success["slot"] if success else None
     last_slot = state.last_run["slot"] if state.last_run else None
-    if last_slot is None or state.last > last_slot:
-        since = max(since, state.last) if since else state.last
+    if last_slot is None or handled > last_slot:
+        since = max(since, handled) if since else handled
     entry = {
         "job": job.id,
         "last_success": success["slot"] if success else None,

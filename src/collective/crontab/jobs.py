@@ -53,25 +53,8 @@ def _message(text):
     return _(str(text), mapping=mapping or None)
 
 
-@dataclass(frozen=True)
-class Job:
-    """A job as the tick and runners see it (a snapshot of its records)."""
-
-    id: str
-    title: str = ""
-    runner: str = ""
-    schedule: str = ""
-    enabled: bool = True
-    timezone: str = ""
-    arguments: dict = field(default_factory=dict)
-    catch_up: str = "skip"
-    owner: str = ""
-    max_runtime: int = 3600
-    history: int = 100
-    notify: list = field(default_factory=list)
-    notify_recovery: bool = False
-    ping_url: str = ""
-    site_timezone: str = "UTC"
+class _Scheduled:
+    """What a job's time fields give: its zone and its parsed schedule."""
 
     @property
     def zone(self):
@@ -97,6 +80,44 @@ class Job:
             except ScheduleError as error:
                 errors[name] = schedule_message(error)
         raise JobError(self.id, errors or {"schedule": failure})
+
+
+@dataclass(frozen=True)
+class Job(_Scheduled):
+    """A job as the tick and runners see it (a snapshot of its records)."""
+
+    id: str
+    title: str = ""
+    runner: str = ""
+    schedule: str = ""
+    enabled: bool = True
+    timezone: str = ""
+    arguments: dict = field(default_factory=dict)
+    catch_up: str = "skip"
+    owner: str = ""
+    max_runtime: int = 3600
+    history: int = 100
+    notify: list = field(default_factory=list)
+    notify_recovery: bool = False
+    ping_url: str = ""
+    site_timezone: str = "UTC"
+
+
+#: The fields that say when a job runs (``Timing``).
+TIMING = ("schedule", "timezone", "enabled")
+
+
+@dataclass(frozen=True)
+class Timing(_Scheduled):
+    """When a job runs, and nothing else: what the tick keeps of every job
+    (the crontab's ``schedules`` index); it reads the whole job from the
+    registry only when one is due."""
+
+    id: str
+    schedule: str = ""
+    timezone: str = ""
+    enabled: bool = True
+    site_timezone: str = "UTC"
 
 
 def job_problem(job_id, error):
@@ -145,6 +166,21 @@ def read_job(job_id, zone=None):
             values[name] = value
     values["arguments"] = dict(values.get("arguments") or {})
     return Job(id=job_id, site_timezone=zone or site_timezone(), **values)
+
+
+def read_timing(job_id):
+    """The TIMING fields of job ``job_id`` as a tuple, as ``read_job`` reads
+    them, or None if the job has no records."""
+    stored = _registry().records._values  # what read_jobs reads, uncached
+    prefix = _prefix(job_id)
+    if next(iter(stored.keys(prefix, prefix[:-1] + "/")), None) is None:
+        return None
+    defaults = Timing(job_id)
+    values = (stored.get(prefix + name) for name in TIMING)
+    return tuple(
+        getattr(defaults, name) if value is None else value
+        for name, value in zip(TIMING, values, strict=True)
+    )
 
 
 def read_jobs():

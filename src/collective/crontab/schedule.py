@@ -557,19 +557,26 @@ class Schedule:
         change = self._changes.get(key)
         if change is None:
             before = key[1]
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                if middle.astimezone(self.tz).utcoffset() == before:
-                    low = middle
-                else:
-                    high = middle
-            at = high.replace(microsecond=0)
+            at = offset_change(self.tz, low, high)
             walls = sorted(
                 (at + offset).replace(tzinfo=None)
                 for offset in (before, at.astimezone(self.tz).utcoffset())
             )
             change = self._changes[key] = (walls[0], walls[1], at)
         return change
+
+
+def offset_change(zone, low, high):
+    """The instant (UTC, whole seconds) at which the UTC offset of ``zone``
+    changes between the instants ``low`` and ``high`` (found by bisection)."""
+    before = low.astimezone(zone).utcoffset()
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    return high.replace(microsecond=0)
 
 
 @lru_cache(maxsize=20000)

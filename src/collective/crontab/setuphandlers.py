@@ -2,6 +2,7 @@ from collective.crontab.exceptions import JobError
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import job_ids
 from collective.crontab.jobs import read_job
+from collective.crontab.jobs import read_timing
 from collective.crontab.jobs import validate
 from collective.crontab.shipped import job_ids_in
 from collective.crontab.shipped import registry_files
@@ -28,6 +29,7 @@ def post_install(setup_tool):
     crontab = get_crontab(site, create=True)
     for job_id in job_ids():
         crontab.state(job_id, create=True)
+        crontab.index(job_id, read_timing(job_id))
 
 
 def uninstall(setup_tool):

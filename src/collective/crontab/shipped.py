@@ -145,9 +145,9 @@ def before_import(event):
         return
     snapshot = {}
     for job_id in named:
-        job, state = read_job(job_id), crontab.state(job_id)
+        job = read_job(job_id)
         if job is not None:
-            snapshot[job_id] = (_values(job), state.last if state else None)
+            snapshot[job_id] = (_values(job), crontab.handled.get(job_id))
     _snapshots(create=True)[event.profile_id] = (context, named, snapshot)
 
 
@@ -187,7 +187,8 @@ def reconcile(job_id, profile, shipped, imported, before):
     and last slot before the import, or None) where they differ from what
     its profile shipped last time, remember what it ships now (``shipped``;
     None: the profile does not ship it), and log the import's changes."""
-    state = get_crontab(getSite()).state(job_id, create=True)
+    crontab = get_crontab(getSite())
+    state = crontab.state(job_id, create=True)
     origin = state.origin if shipped is not None else None
     values, last = before or (None, None)
     local = {}
@@ -203,8 +204,12 @@ def reconcile(job_id, profile, shipped, imported, before):
     kept_schedule = values is not None and all(
         final[name] == values[name] for name in (*REARM, "enabled")
     )
-    if kept_schedule and state.last != last:
-        state.last = last  # the import did not move the schedule after all
+    if kept_schedule and crontab.handled.get(job_id) != last:
+        # the import did not move the schedule after all
+        if last is None:
+            crontab.rearm(job_id)
+        else:
+            crontab.handled[job_id] = last
     if shipped is not None and (
         origin is None or origin.profile != profile or origin.values != shipped
     ):

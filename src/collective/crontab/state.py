@@ -3,9 +3,12 @@
 Layout, chosen so that concurrent ticks touching different jobs never
 conflict and appending a run writes a bounded number of bytes:
 
-- ``Crontab`` (the annotation): containers created at install time.
-- one ``JobState`` per job: the last handled slot, the ``Lease`` of a run
-  in progress, a summary of the last runs for the job list.
+- ``Crontab`` (the annotation): containers created at install time, among
+  them ``handled``: for every job, the slot up to which every slot is
+  handled (one BTree: the first tick after adding 10,000 jobs arms them all
+  in a few buckets, and no tick reads a job's state before it is due).
+- one ``JobState`` per job: the ``Lease`` of a run in progress, a summary
+  of the last runs for the job list.
 - per job a ``History`` BTree of ``Run`` objects keyed by start time, newest
   first, trimmed to the job's ``history`` limit.
 - per job a ``ChangeLog`` (who changed which fields, how) and, for a job an
@@ -132,7 +135,6 @@ class StoredMark(Persistent):
 class JobState(Persistent):
     """Runtime state of one job. Never stored in the registry."""
 
-    last = None  # every slot up to here is handled; None: arm at next tick
     lease = None  # the Lease of the run in progress
     last_run = None  # dict of the latest run (as Run.as_dict, no traceback)
     recent = ()  # (status code, started epoch seconds, duration), newest first
@@ -305,6 +307,14 @@ class Crontab(Persistent):
 
     def __init__(self):
         self.states = OOBTree()  # job id -> JobState
+        # job id -> every slot up to here is handled. The first tick that
+        # sees a job enabled arms it (its time); a change of schedule, zone
+        # or enabled removes the entry, and the next tick arms it again.
+        self.handled = OOBTree()
+        # job id -> (schedule, timezone, enabled), kept like the registry's
+        # records by every change of them: the tick reads this, not the
+        # 13 records of each of 10,000 jobs, to know when each one is due.
+        self.schedules = OOBTree()
         # job id -> expiry (UTC) of the lease its latest claim took (None
         # after an abandon). Only claims and abandons write here, never the
         # record of a run: that touches the job's own state only, whatever
@@ -316,9 +326,24 @@ class Crontab(Persistent):
 
     def forget(self, job_id):
         """Remove the state, the history and any queued run of ``job_id``."""
-        for container in (self.states, self.queue, self.running):
+        containers = (self.states, self.handled, self.schedules, self.queue)
+        for container in (*containers, self.running):
             if job_id in container:
                 del container[job_id]
+
+    def index(self, job_id, timing):
+        """Keep ``timing`` (a job's TIMING values; None: it is gone) as the
+        schedule of ``job_id``."""
+        if timing is None:
+            if job_id in self.schedules:
+                del self.schedules[job_id]
+        elif self.schedules.get(job_id) != timing:
+            self.schedules[job_id] = timing
+
+    def rearm(self, job_id):
+        """Count the slots of ``job_id`` from the next tick on."""
+        if job_id in self.handled:
+            del self.handled[job_id]
 
     def state(self, job_id, create=False):
         state = self.states.get(job_id)

@@ -1,9 +1,12 @@
 """Keep runtime state in step with the job records in the registry."""
 
 from collective.crontab.jobs import job_of_record
+from collective.crontab.jobs import read_timing
+from collective.crontab.jobs import TIMING
 from collective.crontab.state import get_crontab
 from plone.registry.interfaces import IRecordAddedEvent
 from plone.registry.interfaces import IRecordModifiedEvent
+from plone.registry.interfaces import IRecordRemovedEvent
 from zope.component.hooks import getSite
 
 
@@ -23,11 +26,11 @@ def job_record_changed(event):
         return  # not installed yet: post_install creates the states
     crontab.version.change(1)
     field = name.rsplit(".", 1)[-1]
+    if field in TIMING or IRecordRemovedEvent.providedBy(event):
+        crontab.index(job_id, read_timing(job_id))
     if IRecordAddedEvent.providedBy(event):
         crontab.state(job_id, create=True)
     elif IRecordModifiedEvent.providedBy(event):
         enabled = field == "enabled" and event.newValue and not event.oldValue
         if (field in REARM and event.newValue != event.oldValue) or enabled:
-            state = crontab.state(job_id)
-            if state is not None:
-                state.last = None
+            crontab.rearm(job_id)

@@ -3,6 +3,7 @@
 Pure Python, like collective.crontab.schedule.
 """
 
+from collective.crontab.schedule import offset_change
 from collective.crontab.schedule import Schedule
 from collective.crontab.schedule import UTC
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def transitions(zone, now, horizon=HORIZON):
             high.astimezone(zone).utcoffset(),
         )
         if before != after:
-            at = _change(zone, low, high)
+            at = offset_change(zone, low, high)
             wall_before = (at + before).replace(tzinfo=None)
             wall_after = (at + after).replace(tzinfo=None)
             gap = after > before
@@ -69,17 +70,6 @@ def transitions(zone, now, horizon=HORIZON):
             )
         low = high
     return found
-
-
-def _change(zone, low, high):
-    before = low.astimezone(zone).utcoffset()
-    while high - low > timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        if middle.astimezone(zone).utcoffset() == before:
-            low = middle
-        else:
-            high = middle
-    return high.replace(microsecond=0)
 
 
 def dst_warnings(schedule, now, horizon=HORIZON):

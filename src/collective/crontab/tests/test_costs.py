@@ -57,22 +57,24 @@ class TestIdleTick(TickTestCase):
         self.assertEqual(self.last_transaction(), before)
 
     def test_idle_tick_neither_reads_the_registry_nor_parses_cron(self):
-        read_jobs = self.spy(engine, "read_jobs")
+        read_job = self.spy(engine, "read_job")
         parse = self.spy(schedule.Schedule, "__init__")
         evaluate = self.spy(schedule.Schedule, "next_after")
         api.tick(T0 + minutes(1))
         api.tick(T0 + minutes(2))
-        self.assertEqual(read_jobs.call_count, 0)
+        self.assertEqual(read_job.call_count, 0)
         self.assertEqual(parse.call_count, 0)
         self.assertEqual(evaluate.call_count, 0)
 
-    def test_changed_job_rereads_the_registry_once(self):
-        read_jobs = self.spy(engine, "read_jobs")
+    def test_changed_job_rebuilds_the_cache_once_from_the_index(self):
+        rebuilds = self.spy(engine, "_JobsCache")
+        read_job = self.spy(engine, "read_job")
         api.update_job("job-007", title="Renamed")
         transaction.commit()
         api.tick(T0 + minutes(1))
         api.tick(T0 + minutes(2))
-        self.assertEqual(read_jobs.call_count, 1)
+        self.assertEqual(rebuilds.call_count, 1)
+        self.assertEqual(read_job.call_count, 0)  # none is due
 
     def test_tick_looks_only_at_jobs_that_may_be_due(self):
         looked_at = self.spy(engine, "_tick_job")
@@ -166,5 +168,21 @@ class TestArming(TickTestCase):
             api.tick(T0)
         self.assertEqual(writes.call_count, 3 + 1)  # 120 jobs by 50, the heartbeat
         for index in range(JOBS):
-            self.assertEqual(self.crontab.state(f"job-{index:03d}").last, T0)
+            self.assertEqual(self.crontab.handled[f"job-{index:03d}"], T0)
         self.assertEqual(api.tick(T0 + minutes(1))["ran"], [])
+
+    def test_first_tick_neither_reads_nor_writes_the_new_jobs_states(self):
+        for index in range(JOBS):
+            job_id = f"job-{index:03d}"
+            values = {"title": job_id, "runner": "test.record", "schedule": "0 3 * * *"}
+            write_job(job_id, validate(job_id, values))
+        transaction.commit()
+        states = [self.crontab.state(f"job-{index:03d}") for index in range(JOBS)]
+        serials = [state._p_serial for state in states]
+        self.portal._p_jar.cacheMinimize()
+        with mock.patch.object(engine, "read_job", wraps=engine.read_job) as reads:
+            api.tick(T0)
+        self.assertEqual(reads.call_count, 0)  # nor their records
+        self.assertEqual([state._p_changed for state in states], [None] * JOBS)
+        self.assertEqual([state._p_serial for state in states], serials)
+        self.assertEqual(len(self.crontab.handled), JOBS)

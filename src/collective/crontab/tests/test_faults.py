@@ -3,6 +3,7 @@ commit meets a real ConflictError, and races lost to another connection."""
 
 from collective.crontab import api
 from collective.crontab import engine
+from collective.crontab.jobs import read_job
 from collective.crontab.state import Lease
 from collective.crontab.status import Status
 from collective.crontab.tests.base import FakeClock
@@ -62,7 +63,7 @@ class TestOverlong(TickTestCase):
         self.crontab.running["slow"] = new.expires
         transaction.commit()
         summary = engine.Summary(T0, engine._jobs_cache(self.portal, self.crontab))
-        job = engine._jobs_cache(self.portal, self.crontab).by_id["slow"]
+        job = read_job("slow")
         outcome = engine.Outcome(
             Status.WARNING, "ran 2h, limit 1m", "", T0, T0 + minutes(120)
         )
@@ -165,7 +166,7 @@ class TestLostRace(TickTestCase):
         self.add("raced")
         api.tick(T0)
         transaction.begin()
-        self.assertEqual(self.crontab.state("raced").last, T0)  # read: now stale
+        self.assertEqual(self.crontab.handled["raced"], T0)  # read: now stale
         site = getSite()
         winner = self.tick_in_other_connection(T0 + minutes(1))
         setSite(site)
@@ -194,7 +195,7 @@ class TestLostRace(TickTestCase):
         self.add("raced")
         api.tick(T0)
         transaction.begin()
-        self.assertEqual(self.crontab.state("raced").last, T0)
+        self.assertEqual(self.crontab.handled["raced"], T0)
         site = getSite()
         self.tick_in_other_connection(T0 + minutes(1))
         setSite(site)

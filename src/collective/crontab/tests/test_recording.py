@@ -7,6 +7,7 @@ written by the next tick of the process, never left to expire as
 from collective.crontab import api
 from collective.crontab import engine
 from collective.crontab.interfaces import ICronRunner
+from collective.crontab.jobs import read_job
 from collective.crontab.state import Crontab
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
@@ -134,8 +135,8 @@ class TestOwnStateOnly(RecordingTestCase):
     def claim(self, job_id, now):
         def claim(site):
             crontab = engine.get_crontab(site)
-            cache = engine._JobsCache(None)
-            job = cache.by_id[job_id]
+            cache = engine._jobs_cache(site, crontab)
+            job = read_job(job_id)
             engine._claim(crontab, job, now, engine.Summary(now, cache))
 
         return claim

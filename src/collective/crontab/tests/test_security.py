@@ -31,9 +31,9 @@ class RoleTestCase(TickTestCase):
     def setUp(self):
         super().setUp()
         self.add("due", runner="test.record")
-        self.crontab.state("due", create=True).last = utcnow() - minutes(1)
+        self.crontab.handled["due"] = utcnow() - minutes(1)
         transaction.commit()
-        self.last = self.crontab.state("due").last
+        self.last = self.crontab.handled["due"]
 
     def make_user(self, user_id, roles):
         self.portal.acl_users.userFolderAddUser(user_id, PASSWORD, [], [])
@@ -68,7 +68,7 @@ class RoleTestCase(TickTestCase):
         login(self.portal, TEST_USER_NAME)
         self.assertEqual(self.ran("due"), [])
         self.assertEqual(api.history("due"), [])
-        self.assertEqual(self.crontab.state("due").last, self.last)
+        self.assertEqual(self.crontab.handled["due"], self.last)
 
 
 class TestRoles(RoleTestCase):

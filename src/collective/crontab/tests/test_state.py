@@ -131,3 +131,35 @@ class TestConcurrentLeases(unittest.TestCase):
             )
         finally:
             db.close()
+
+
+class TestConcurrentClaims(unittest.TestCase):
+    """Claims of different jobs by two clients both write ``handled``: they
+    must merge, not conflict (one BTree holds every job's handled slot)."""
+
+    def test_claims_of_different_jobs_merge(self):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        db = DB(FileStorage(os.path.join(folder.name, "Data.fs")))  # resolves conflicts
+        later = START + timedelta(minutes=1)
+        try:
+            first, second = (
+                transaction.TransactionManager(),
+                transaction.TransactionManager(),
+            )
+            one = db.open(transaction_manager=first)
+            one.root()["crontab"] = Crontab()
+            for job_id in ("a-job", "b-job"):
+                one.root()["crontab"].handled[job_id] = START
+            first.commit()
+            two = db.open(transaction_manager=second)
+            two.root()["crontab"].handled["b-job"] = later  # client 2 claims b
+            one.root()["crontab"].handled["a-job"] = later  # client 1 claims a
+            first.commit()
+            second.commit()  # a ConflictError here would cost b's slot
+            first.begin()
+            self.assertEqual(
+                dict(one.root()["crontab"].handled), {"a-job": later, "b-job": later}
+            )
+        finally:
+            db.close()

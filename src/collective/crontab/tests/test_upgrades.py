@@ -7,6 +7,7 @@ from collective.crontab.testing import INTEGRATION_TESTING
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
+from datetime import timedelta
 from plone.app.testing import setRoles
 from plone.app.testing import SITE_OWNER_NAME
 from plone.app.testing import TEST_USER_ID
@@ -51,8 +52,8 @@ class TestUpgradeTo1001(unittest.TestCase):
     def record(self, job_id, name):
         return self.registry.records.get(f"{JOBS_PREFIX}/{job_id}.{name}")
 
-    def test_the_profile_is_at_1006_and_1000_needs_the_upgrades(self):
-        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1006")
+    def test_the_profile_is_at_1007_and_1000_needs_the_upgrades(self):
+        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1007")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
             [
@@ -67,6 +68,7 @@ class TestUpgradeTo1001(unittest.TestCase):
                 "Add the Crontab Clock role",
                 "Add the setting that allows pings to private addresses",
                 "Change logs and origins of shipped cron jobs",
+                "Index the schedules and handled slots of all cron jobs",
                 "Leases of the runs in progress as objects",
             ],
         )
@@ -161,6 +163,38 @@ class TestUpgradeTo1006(TickTestCase):
     def setUp(self):
         super().setUp()
         self.setup = self.portal.portal_setup
+        for job_id in ("armed", "new"):
+            self.add(job_id, schedule="@daily")
+        # What 1005 stored: the handled slot in the job's state, no BTree.
+        del self.crontab.handled
+        del self.crontab.schedules
+        self.crontab.state("armed").last = T0
+        self.crontab.state("new").last = None
+        self.setup.setLastVersionForProfile(PROFILE, "1005")
+        transaction.commit()
+
+    def test_upgrade_moves_the_handled_slots_and_indexes_the_schedules(self):
+        self.setup.upgradeProfile(PROFILE, dest="1006")
+        self.assertEqual(dict(self.crontab.handled), {"armed": T0})
+        self.assertEqual(
+            dict(self.crontab.schedules),
+            {"armed": ("@daily", "", True), "new": ("@daily", "", True)},
+        )
+        for job_id in ("armed", "new"):
+            self.assertNotIn("last", vars(self.crontab.state(job_id)))
+
+    def test_after_the_upgrade_the_jobs_run_from_their_slot(self):
+        self.setup.upgradeProfile(PROFILE, dest="1006")
+        transaction.commit()
+        summary = api.tick(T0.replace(hour=0) + timedelta(days=1, minutes=1))
+        self.assertEqual([entry["job"] for entry in summary["ran"]], ["armed"])
+        self.assertIn("new", self.crontab.handled)  # armed by that tick
+
+
+class TestUpgradeTo1007(TickTestCase):
+    def setUp(self):
+        super().setUp()
+        self.setup = self.portal.portal_setup
         self.add("crashy", schedule="1 12 * * *", max_runtime=60)
         api.tick(T0)
         self.crontab.state("crashy").lease = {
@@ -170,7 +204,7 @@ class TestUpgradeTo1006(TickTestCase):
             "expires": T0 + minutes(1),
         }
         self.crontab.running["crashy"] = T0 + minutes(1)
-        self.setup.setLastVersionForProfile(PROFILE, "1005")
+        self.setup.setLastVersionForProfile(PROFILE, "1006")
         transaction.commit()
 
     def test_a_stored_lease_becomes_a_lease_the_engine_reads(self):
