@@ -31,6 +31,7 @@ from collective.crontab.state import get_crontab
 from collective.crontab.state import HEARTBEAT_INTERVAL
 from collective.crontab.state import Lease
 from collective.crontab.state import new_token
+from collective.crontab.state import StoredRuns
 from collective.crontab.status import Status
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -498,6 +499,8 @@ def _take_lease(crontab, state, job, slot, now, token):
     over; ``token`` names the claim."""
     expires = now + timedelta(seconds=job.max_runtime)
     state.lease = Lease(slot, current_time(), CLIENT, expires, token)
+    if state.stored is None:
+        state.stored = StoredRuns()
     crontab.running[job.id] = expires
     return state.lease
 
@@ -550,27 +553,29 @@ def _ledger(state, job, slots, status, reason):
 def _run(site, crontab, job, slot, lease, summary, slots=None):
     """Run ``job`` for ``slot`` under the ``lease`` its claim took, and
     record the run."""
-    outcome = _execute(site, job, slot, lease, slots)
+    stored = crontab.state(job.id).stored
+    outcome = _execute(site, job, slot, stored, lease.token, slots)
     _record(crontab, job, slot, outcome, summary, lease)
 
 
-def _execute(site, job, slot, lease, slots=None):
+def _execute(site, job, slot, stored, token, slots=None):
     """Run the job's runner as its owner in its own transaction, standing
-    for ``slots`` (default: ``slot`` alone), under ``lease``; return its
-    Outcome."""
+    for ``slots`` (default: ``slot`` alone), under the lease named
+    ``token``; return its Outcome."""
     _running.slot = slot
     _running.slots = slots or Slots(slot, slot)
     try:
-        return _attempt(site, job, slot, lease)
+        return _attempt(site, job, slot, stored, token)
     finally:
         _running.slot = _running.slots = None
 
 
-def _attempt(site, job, slot, lease):
-    """The run's transaction, if it stores anything, marks ``lease`` as
-    stored: a commit that raised although the storage stored it (a ZEO
-    client that lost its server during the commit) is a run that happened.
-    An empty commit writes nothing (and cannot raise after storing)."""
+def _attempt(site, job, slot, stored, token):
+    """The run's transaction, if it stores anything, adds the ``token`` of
+    its lease to the job's ``stored`` runs: a commit that raised although
+    the storage stored it (a ZEO client that lost its server during the
+    commit) is a run that happened. An empty commit writes nothing (and
+    cannot raise after storing)."""
     started = current_time()
     status, message, trace = Status.FAILURE, "", ""
     notifications.ping(job, "start")
@@ -587,8 +592,8 @@ def _attempt(site, job, slot, lease):
             ran = _outcome(result)
             txn = transaction.get()
             txn.note(f"collective.crontab: {job.id} ({slot.isoformat()})")
-            if txn._resources:  # it stores something: mark that it did
-                lease.stored = True
+            if txn._resources:  # it stores something: note that it did
+                stored.add(token)
             transaction.commit()
             (status, message), trace = ran, ""
             break
@@ -601,10 +606,10 @@ def _attempt(site, job, slot, lease):
             trace = traceback.format_exc()
             _abort()
             raised = f"{type(error).__name__}: {error}"
-            if ran is not None and _stored(lease):
+            if ran is not None and _was_stored(stored, token):
                 (status, message), trace = ran, ""
-                stored = f"its commit raised {raised}, but it was stored"
-                message = _lines(message, stored)
+                note = f"its commit raised {raised}, but it was stored"
+                message = _lines(message, note)
                 logger.warning("Cron job '%s': %s", job.id, message)
                 break
             status, message = Status.FAILURE, raised
@@ -622,14 +627,14 @@ def _lines(*texts):
     return "\n".join(text for text in texts if text)
 
 
-def _stored(lease, attempts=RECORD_RETRIES):
-    """Whether the run holding ``lease`` was stored although its commit
-    raised: read in fresh transactions, retrying what the storage raises
-    (False if it keeps raising)."""
+def _was_stored(stored, token, attempts=RECORD_RETRIES):
+    """Whether the run of the lease named ``token`` was stored although its
+    commit raised: read in fresh transactions, retrying what the storage
+    raises (False if it keeps raising)."""
     for attempt in range(attempts):
         try:
             _abort()
-            return lease.stored
+            return token in stored
         except Exception as error:
             logger.warning(
                 "Reading whether a run was stored: %s: %s (attempt %d)",

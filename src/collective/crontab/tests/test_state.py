@@ -3,6 +3,7 @@
 from collective.crontab.schedule import UTC
 from collective.crontab.state import Crontab
 from collective.crontab.state import JobState
+from collective.crontab.state import StoredRuns
 from datetime import datetime
 from datetime import timedelta
 from ZODB.DB import DB
@@ -163,3 +164,43 @@ class TestConcurrentClaims(unittest.TestCase):
             )
         finally:
             db.close()
+
+
+class TestOverlappingRuns(unittest.TestCase):
+    """Two runs of one job overlap when one outlived its lease: both note
+    in ``stored`` that their transaction stored. They must merge."""
+
+    def test_the_stored_runs_of_two_runs_merge(self):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        db = DB(FileStorage(os.path.join(folder.name, "Data.fs")))  # resolves conflicts
+        try:
+            first, second = (
+                transaction.TransactionManager(),
+                transaction.TransactionManager(),
+            )
+            one = db.open(transaction_manager=first)
+            one.root()["stored"] = StoredRuns()
+            one.root()["stored"].add("earlier")
+            first.commit()
+            two = db.open(transaction_manager=second)
+            two.root()["stored"].add("late")  # the run that outlived its lease
+            one.root()["stored"].add("next")  # the next run
+            first.commit()
+            second.commit()  # a ConflictError here would run it again
+            first.begin()
+            stored = one.root()["stored"]
+            self.assertEqual(stored.tokens, ("late", "next", "earlier"))
+            for token in ("late", "next", "earlier"):
+                self.assertIn(token, stored)
+            self.assertNotIn("other", stored)
+        finally:
+            db.close()
+
+    def test_the_last_runs_are_kept(self):
+        stored = StoredRuns()
+        for index in range(StoredRuns.KEEP + 2):
+            stored.add(str(index))
+        self.assertEqual(len(stored.tokens), StoredRuns.KEEP)
+        self.assertIn(str(StoredRuns.KEEP + 1), stored)
+        self.assertNotIn("0", stored)
