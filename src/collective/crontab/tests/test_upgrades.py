@@ -69,7 +69,7 @@ class TestUpgradeTo1001(unittest.TestCase):
                 "Add the setting that allows pings to private addresses",
                 "Change logs and origins of shipped cron jobs",
                 "Index the schedules and handled slots of all cron jobs",
-                "Leases of the runs in progress as objects",
+                "Turn the leases of running cron jobs into Lease objects",
             ],
         )
 

@@ -8,6 +8,8 @@ from zope.component.hooks import getSite
 
 def convert_leases(setup_tool):
     crontab = get_crontab(getSite())
+    if crontab is None:
+        return
     converted = 0
     for state in crontab.states.values():
         lease = state.lease
