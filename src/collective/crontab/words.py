@@ -57,12 +57,13 @@ def describe(expression):
     weekdays = {day % 7 for day in dow if isinstance(day, int)}
     by_dom = not (dom_text.startswith("*") and dom >= set(range(1, 32)))
     by_dow = not (dow_text.startswith("*") and len(weekdays) == 7)
-    if by_dom and by_dow and day_and:
+    if by_dom and by_dow:
         days = _month_days(dom)
-        parts.append(_("${days}, if it is ${weekdays}", days=days, weekdays=_is(dow)))
-    elif by_dom and by_dow:
-        days = _month_days(dom)
-        parts.append(_("${days} or ${weekdays}", days=days, weekdays=_on(dow)))
+        if day_and:
+            text = _("${days}, if it is ${weekdays}", days=days, weekdays=_is(dow))
+        else:
+            text = _("${days} or ${weekdays}", days=days, weekdays=_on(dow))
+        parts.append(text)
     elif by_dom:
         parts.append(_month_days(dom))
     elif by_dow:
@@ -73,25 +74,24 @@ def describe(expression):
 
 
 def _time(minutes, hours):
+    """The minute and hour fields ("Every 5 minutes, between 02:00 and 02:59")."""
     if len(minutes) * len(hours) <= TIMES:
         times = [f"{hour:02}:{minute:02}" for hour in hours for minute in minutes]
         return _("At ${times}", times=_list(times, AND))
-    step = minutes[1] - minutes[0] if len(minutes) > 1 else 60
-    if 60 % step == 0 and minutes == list(range(0, 60, step)) and step < 60:
+    step = minutes[1] - minutes[0] if len(minutes) > 1 else 0
+    cadence = step and 60 % step == 0 and minutes == list(range(0, 60, step))
+    if cadence:
+        words = _("Every ${step} minutes", step=step)
         if step == 1:
             words = _("Every minute")
-        else:
-            words = _("Every ${step} minutes", step=step)
-        if len(hours) == 24:
-            return words
     elif len(minutes) == 1:
         words = _("At minute ${minutes}", minutes=minutes[0])
     else:
         words = _("At minutes ${minutes}", minutes=_numbers(minutes))
     runs = _runs(hours)
     if len(hours) == 24:
-        hours = _("every hour")
-    elif len(runs) == 1:
+        return words if cadence else _join([words, _("every hour")], ", ")
+    if len(runs) == 1:
         ((first, last),) = runs
         start, end = f"{first:02}:00", f"{last:02}:59"
         hours = _("between ${start} and ${end}", start=start, end=end)
@@ -101,6 +101,7 @@ def _time(minutes, hours):
 
 
 def _month_days(dom):
+    """The day-of-month field ("on day 15 and on the last day of the month")."""
     numbers = sorted(day for day in dom if isinstance(day, int))
     items = []
     step = numbers[1] - numbers[0] if len(numbers) > 2 else 0
