@@ -11,6 +11,7 @@ from collective.crontab.exceptions import Text
 from collective.crontab.schedule import _parse
 from collective.crontab.schedule import LAST
 from collective.crontab.schedule import LAST_WEEKDAY
+from itertools import groupby
 
 
 def _(msgid, **mapping):
@@ -170,16 +171,16 @@ def _nths(dow):
 
 
 def _names(values, names, text):
-    """Month or weekday numbers as items: ``text`` ("in ${names}") with the
-    single ones, "from May to July" for each range."""
-    spans = _spans(values)
-    singles = [names[first] for first, last in spans if first == last]
-    items = [Text(text, {"names": _list(singles, AND)})] if singles else []
-    items += [
-        _("from ${first} to ${last}", first=names[first], last=names[last])
-        for first, last in spans
-        if first != last
-    ]
+    """Month or weekday numbers as items, in order: ``text`` ("in ${names}")
+    for each group of single ones, "from May to July" for each range."""
+    items = []
+    for single, group in groupby(_spans(values), key=lambda span: span[0] == span[1]):
+        spans = [{"first": names[first], "last": names[last]} for first, last in group]
+        if single:
+            singles = _list([span["first"] for span in spans], AND)
+            items.append(Text(text, {"names": singles}))
+        else:
+            items += [_("from ${first} to ${last}", **span) for span in spans]
     return items
 
 

@@ -79,6 +79,11 @@ WORDS = (
     ),
     ("0 3 * * 7/3", "At 03:00, on Sunday", "Um 03:00, am Sonntag"),
     (
+        "0 0 * * 0,2-4,6",
+        "At 00:00, on Sunday, from Tuesday to Thursday and on Saturday",
+        "Um 00:00, am Sonntag, von Dienstag bis Donnerstag und am Samstag",
+    ),
+    (
         "0 12 * * 6,0",
         "At 12:00, on Sunday and Saturday",
         "Um 12:00, am Sonntag und Samstag",
@@ -91,10 +96,10 @@ WORDS = (
     ),
     (
         "15,45 8-18 * JAN-MAR,DEC *",
-        "At minutes 15 and 45, between 08:00 and 18:59, in December and from "
-        "January to March",
-        "In den Minuten 15 und 45, zwischen 08:00 und 18:59, im Dezember und von "
-        "Januar bis März",
+        "At minutes 15 and 45, between 08:00 and 18:59, from January to March "
+        "and in December",
+        "In den Minuten 15 und 45, zwischen 08:00 und 18:59, von Januar bis März "
+        "und im Dezember",
     ),
     # Minutes and hours.
     ("* * * * *", "Every minute", "Jede Minute"),
