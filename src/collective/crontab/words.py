@@ -55,9 +55,8 @@ def describe(expression):
     minutes, hours, dom, months, dow = sets
     dom_text, dow_text = normal.split()[2::2]
     parts = [_time(sorted(minutes), sorted(hours))]
-    weekdays = {day % 7 for day in dow if isinstance(day, int)}
     by_dom = not (dom_text.startswith("*") and dom >= set(range(1, 32)))
-    by_dow = not (dow_text.startswith("*") and len(weekdays) == 7)
+    by_dow = not (dow_text.startswith("*") and len(_weekdays(dow)) == 7)
     if by_dom and by_dow:
         days = _month_days(dom)
         if day_and:
@@ -160,6 +159,7 @@ def _is(dow):
 
 
 def _weekdays(dow):
+    """The plain weekdays of the day-of-week field, 0 (Sunday) to 6."""
     return sorted({day % 7 for day in dow if isinstance(day, int)})
 
 
