@@ -334,6 +334,19 @@ def clock_health(now=None):
     return health.clock_status(get_crontab(site), now or utcnow())
 
 
+def check_health(now=None):
+    """The crontab's health, JSON-able. Users who may manage cron jobs get
+    the whole check: ``status`` ("OK" or "FAIL"), ``healthy``, ``now``,
+    ``clock``, ``late``, ``invalid`` and ``problems``; anyone else (monitors
+    are anonymous) gets ``status`` and ``healthy`` alone, reused for a few
+    seconds per process. Anyone may ask; commits nothing."""
+    site = getSite()
+    if not health.may_see_details(site):
+        ok = health.healthy(site)
+        return {"status": "OK" if ok else "FAIL", "healthy": ok}
+    return health.details(health.check(site, now))
+
+
 def tick(now=None):
     """Run what is due at ``now`` (default: the current UTC time); returns
     a summary dict (keys ran, skipped, missed, lost, abandoned, invalid).

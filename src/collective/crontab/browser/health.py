@@ -1,7 +1,4 @@
-from collective.crontab.health import check
-from collective.crontab.health import details
-from collective.crontab.health import healthy
-from collective.crontab.health import may_see_details
+from collective.crontab import api
 from Products.Five.browser import BrowserView
 
 import json
@@ -14,12 +11,10 @@ class HealthView(BrowserView):
     def __call__(self):
         response = self.request.response
         response.setHeader("Cache-Control", "no-store")
-        if not may_see_details(self.context):
-            ok = healthy(self.context)
-            response.setStatus(200 if ok else 503)
-            response.setHeader("Content-Type", "text/plain; charset=utf-8")
-            return "OK" if ok else "FAIL"
-        result = check(self.context)
+        result = api.check_health()
         response.setStatus(200 if result["healthy"] else 503)
+        if "problems" not in result:  # the short answer
+            response.setHeader("Content-Type", "text/plain; charset=utf-8")
+            return result["status"]
         response.setHeader("Content-Type", "application/json")
-        return json.dumps(details(result), indent=2)
+        return json.dumps(result, indent=2)

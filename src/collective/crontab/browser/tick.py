@@ -1,6 +1,6 @@
 from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
-from collective.crontab.engine import tick
+from collective.crontab import api
 from collective.crontab.permissions import RunTick
 from plone.protect.interfaces import IDisableCSRFProtection
 from Products.Five.browser import BrowserView
@@ -33,4 +33,4 @@ class TickView(BrowserView):
                 response.setStatus(403)
             return json.dumps({"error": "You may not run the cron tick here"})
         alsoProvides(self.request, IDisableCSRFProtection)
-        return json.dumps(tick(self.context))
+        return json.dumps(api.tick())

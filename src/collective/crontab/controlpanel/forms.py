@@ -13,7 +13,6 @@ from collective.crontab.exceptions import JobError
 from collective.crontab.exceptions import ScheduleError
 from collective.crontab.interfaces import ICronJobForm
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.jobs import FIELDS
 from collective.crontab.jobs import schedule_message
 from collective.crontab.state import Via
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
@@ -59,7 +58,7 @@ class JobForm(PanelMixin, form.Form):
 
     @property
     def fields(self):
-        names = [name for name in FIELDS if name != "owner" or self.is_manager]
+        names = [name for name in api.FIELDS if name != "owner" or self.is_manager]
         fields = field.Fields(ICronJobForm).select("id", *names)
         if "owner" in fields:
             fields["owner"].field = fields["owner"].field.bind(self.context)
@@ -292,7 +291,7 @@ class EditJobForm(JobForm):
         return super().fields.omit("id")
 
     def getContent(self):
-        content = {name: self.job[name] for name in FIELDS}
+        content = {name: self.job[name] for name in api.FIELDS}
         content["timezone"] = content["timezone"] or None
         content["ping_url"] = content["ping_url"] or None
         return content

@@ -155,12 +155,15 @@ class TestHistoryAppend(unittest.TestCase):
 
 
 class TestArming(TickTestCase):
-    def test_first_tick_arms_new_jobs_in_batches(self):
+    def setUp(self):
+        super().setUp()
         for index in range(JOBS):
             job_id = f"job-{index:03d}"
             values = {"title": job_id, "runner": "test.record", "schedule": "0 3 * * *"}
             write_job(job_id, validate(job_id, values))
         transaction.commit()
+
+    def test_first_tick_arms_new_jobs_in_batches(self):
         with (
             mock.patch.object(engine, "ARM_BATCH", 50),
             mock.patch.object(engine, "_write", side_effect=engine._write) as writes,
@@ -172,11 +175,6 @@ class TestArming(TickTestCase):
         self.assertEqual(api.tick(T0 + minutes(1))["ran"], [])
 
     def test_first_tick_neither_reads_nor_writes_the_new_jobs_states(self):
-        for index in range(JOBS):
-            job_id = f"job-{index:03d}"
-            values = {"title": job_id, "runner": "test.record", "schedule": "0 3 * * *"}
-            write_job(job_id, validate(job_id, values))
-        transaction.commit()
         states = [self.crontab.state(f"job-{index:03d}") for index in range(JOBS)]
         serials = [state._p_serial for state in states]
         self.portal._p_jar.cacheMinimize()

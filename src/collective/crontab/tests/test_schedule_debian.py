@@ -7,6 +7,7 @@ each is recognised by its own signature and the rest of the answer is still
 compared, so a fault of ours cannot hide behind one of cronsim's.
 """
 
+from collective.crontab.schedule import offset_change
 from collective.crontab.schedule import Schedule
 from collective.crontab.schedule import ScheduleError
 from collective.crontab.schedule import UTC
@@ -76,14 +77,7 @@ def changes(zone_name):
     while moment.year < 2031:
         low, high = moment, moment + step
         if low.astimezone(zone).utcoffset() != high.astimezone(zone).utcoffset():
-            before = low.astimezone(zone).utcoffset()
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                if middle.astimezone(zone).utcoffset() == before:
-                    low = middle
-                else:
-                    high = middle
-            found.append(high.replace(microsecond=0))
+            found.append(offset_change(zone, low, high))
         moment += step
     return tuple(found)
 

@@ -103,63 +103,46 @@ class TestBytesPerRun(unittest.TestCase):
         )
 
 
-class TestConcurrentLeases(unittest.TestCase):
-    """Releasing one job's lease while another client claims another job's
-    must merge, not conflict (a run that happened must get recorded)."""
+class TestConcurrentClients(unittest.TestCase):
+    """Two clients writing the shared BTrees for different jobs must merge,
+    not conflict: a lease released while another job's is taken (a run that
+    happened must get recorded), claims of different jobs (``handled``)."""
+
+    def clients(self, crontab):
+        """Two connections with their transaction managers, on one
+        FileStorage (it resolves conflicts) holding ``crontab``."""
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        db = DB(FileStorage(os.path.join(folder.name, "Data.fs")))
+        self.addCleanup(db.close)
+        first, second = (
+            transaction.TransactionManager(),
+            transaction.TransactionManager(),
+        )
+        one = db.open(transaction_manager=first)
+        one.root()["crontab"] = crontab
+        first.commit()
+        two = db.open(transaction_manager=second)
+        return (one.root()["crontab"], first), (two.root()["crontab"], second)
 
     def test_release_and_claim_of_different_jobs_merge(self):
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        db = DB(FileStorage(os.path.join(folder.name, "Data.fs")))  # resolves conflicts
-        try:
-            first, second = (
-                transaction.TransactionManager(),
-                transaction.TransactionManager(),
-            )
-            one = db.open(transaction_manager=first)
-            one.root()["crontab"] = Crontab()
-            one.root()["crontab"].running["a-job"] = START
-            first.commit()
-            two = db.open(transaction_manager=second)
-            two.root()["crontab"].running["b-job"] = START  # claim b
-            one.root()["crontab"].running["a-job"] = None  # release a
-            first.commit()
-            second.commit()  # a ConflictError here would lose the claim
-            first.begin()
-            self.assertEqual(
-                dict(one.root()["crontab"].running), {"a-job": None, "b-job": START}
-            )
-        finally:
-            db.close()
-
-
-class TestConcurrentClaims(unittest.TestCase):
-    """Claims of different jobs by two clients both write ``handled``: they
-    must merge, not conflict (one BTree holds every job's handled slot)."""
+        crontab = Crontab()
+        crontab.running["a-job"] = START
+        (one, first), (two, second) = self.clients(crontab)
+        two.running["b-job"] = START  # claim b
+        one.running["a-job"] = None  # release a
+        first.commit()
+        second.commit()  # a ConflictError here would lose the claim
+        first.begin()
+        self.assertEqual(dict(one.running), {"a-job": None, "b-job": START})
 
     def test_claims_of_different_jobs_merge(self):
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        db = DB(FileStorage(os.path.join(folder.name, "Data.fs")))  # resolves conflicts
-        later = START + timedelta(minutes=1)
-        try:
-            first, second = (
-                transaction.TransactionManager(),
-                transaction.TransactionManager(),
-            )
-            one = db.open(transaction_manager=first)
-            one.root()["crontab"] = Crontab()
-            for job_id in ("a-job", "b-job"):
-                one.root()["crontab"].handled[job_id] = START
-            first.commit()
-            two = db.open(transaction_manager=second)
-            two.root()["crontab"].handled["b-job"] = later  # client 2 claims b
-            one.root()["crontab"].handled["a-job"] = later  # client 1 claims a
-            first.commit()
-            second.commit()  # a ConflictError here would cost b's slot
-            first.begin()
-            self.assertEqual(
-                dict(one.root()["crontab"].handled), {"a-job": later, "b-job": later}
-            )
-        finally:
-            db.close()
+        crontab, later = Crontab(), START + timedelta(minutes=1)
+        crontab.handled.update({"a-job": START, "b-job": START})
+        (one, first), (two, second) = self.clients(crontab)
+        two.handled["b-job"] = later  # client 2 claims b
+        one.handled["a-job"] = later  # client 1 claims a
+        first.commit()
+        second.commit()  # a ConflictError here would cost b's slot
+        first.begin()
+        self.assertEqual(dict(one.handled), {"a-job": later, "b-job": later})
