@@ -14,6 +14,7 @@ from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import schedule_for
 from collective.crontab.schedule import validate_timezone
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from plone.registry.interfaces import IRegistry
@@ -27,6 +28,8 @@ from zope.schema.interfaces import TooLong
 from zope.schema.interfaces import ValidationError
 
 import re
+import threading
+import transaction
 
 
 JOB_ID = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,63}$")
@@ -39,6 +42,52 @@ MAX_ARGUMENTS_BYTES = 32 * 1024
 MAX_NOTIFY = 20
 EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+$")
 PING_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+
+
+_writers = threading.local()
+
+
+@contextmanager
+def writing_records():
+    """Let the block change the records of cron jobs: collective.crontab's
+    own ways in (the api, upgrade steps) and trusted Python code. Any other
+    change of them (the configuration registry's forms and import,
+    plone.restapi's @registry) is refused, so that nobody gets around the
+    owner rules; a profile's registry.xml may ship jobs (``importing``)."""
+    _writers.depth = getattr(_writers, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _writers.depth -= 1
+
+
+class _Importing:
+    """Profiles being imported in this transaction (transaction data: an
+    import that fails leaves nothing behind)."""
+
+    depth = 0
+
+
+def importing(started):
+    """A profile import starts (``started``) or ends: while one runs, its
+    registry.xml may write job records."""
+    txn = transaction.get()
+    try:
+        imports = txn.data(_Importing)
+    except KeyError:
+        imports = _Importing()
+        txn.set_data(_Importing, imports)
+    imports.depth = max(0, imports.depth + (1 if started else -1))
+
+
+def may_write_records():
+    """True inside ``writing_records`` or a profile import."""
+    if getattr(_writers, "depth", 0):
+        return True
+    try:
+        return transaction.get().data(_Importing).depth > 0
+    except KeyError:
+        return False
 
 
 def schedule_message(error):
@@ -369,18 +418,20 @@ def write_job(job_id, values):
     """Store validated ``values`` for job ``job_id``, creating it if needed."""
     registry = _registry()
     collection = registry.collectionOfInterface(ICronJob, prefix=JOBS_PREFIX)
-    if collection.has_key(job_id):  # a range lookup; `in` reads every job
-        proxy = registry.forInterface(ICronJob, prefix=_prefix(job_id)[:-1])
-    else:
-        proxy = collection.add(job_id)
-    for name, value in values.items():
-        if getattr(proxy, name) != value:
-            setattr(proxy, name, value)
+    with writing_records():
+        if collection.has_key(job_id):  # a range lookup; `in` reads every job
+            proxy = registry.forInterface(ICronJob, prefix=_prefix(job_id)[:-1])
+        else:
+            proxy = collection.add(job_id)
+        for name, value in values.items():
+            if getattr(proxy, name) != value:
+                setattr(proxy, name, value)
 
 
 def remove_job(job_id):
     collection = _registry().collectionOfInterface(ICronJob, prefix=JOBS_PREFIX)
-    del collection[job_id]
+    with writing_records():
+        del collection[job_id]
 
 
 def job_of_record(name):

@@ -4,6 +4,7 @@ from collective.crontab.jobs import job_ids
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import read_timing
 from collective.crontab.jobs import validate
+from collective.crontab.jobs import writing_records
 from collective.crontab.shipped import job_ids_in
 from collective.crontab.shipped import registry_files
 from collective.crontab.state import get_crontab
@@ -36,8 +37,9 @@ def uninstall(setup_tool):
     """Remove every job record and the run log."""
     registry = getUtility(IRegistry)
     prefix = JOBS_PREFIX + "/"
-    for name in list(registry.records.keys(prefix, prefix[:-1] + "0")):
-        del registry.records[name]
+    with writing_records():
+        for name in list(registry.records.keys(prefix, prefix[:-1] + "0")):
+            del registry.records[name]
     remove_crontab(getSite())
 
 

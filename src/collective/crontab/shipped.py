@@ -13,6 +13,7 @@ from AccessControl import getSecurityManager
 from collective.crontab.interfaces import ICronJob
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import FIELDS
+from collective.crontab.jobs import importing
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import write_job
 from collective.crontab.state import changed_fields
@@ -133,12 +134,16 @@ def _import_context(event):
 
 
 def before_import(event):
-    """IBeforeProfileImportEvent: keep the jobs the profile names as they
-    are now (their values and last slot)."""
+    """IBeforeProfileImportEvent: the profile's registry.xml may write job
+    records (not a tarball's or a snapshot's); keep the jobs it names as
+    they are now (their values and last slot)."""
+    context = _import_context(event)
+    if context is None:
+        return
+    importing(True)
     site = getSite()
     crontab = get_crontab(site) if site is not None else None
-    context = _import_context(event) if crontab is not None else None
-    if context is None:
+    if crontab is None:
         return
     named = job_ids_in(registry_files(context))
     if not named:
@@ -155,6 +160,8 @@ def after_import(event):
     """IProfileImportedEvent: the jobs the profile ships get back every
     field changed here and learn their origin; every job it names gets the
     import's changes in its change log."""
+    if _import_context(event) is not None:
+        importing(False)
     snapshots = _snapshots()
     if not snapshots or event.profile_id not in snapshots:
         return

@@ -1,12 +1,17 @@
 """Keep runtime state in step with the job records in the registry."""
 
+from Acquisition import aq_base
 from collective.crontab.jobs import job_of_record
+from collective.crontab.jobs import may_write_records
 from collective.crontab.jobs import read_timing
 from collective.crontab.jobs import TIMING
 from collective.crontab.state import get_crontab
 from plone.registry.interfaces import IRecordAddedEvent
 from plone.registry.interfaces import IRecordModifiedEvent
 from plone.registry.interfaces import IRecordRemovedEvent
+from plone.registry.interfaces import IRegistry
+from zExceptions import Forbidden
+from zope.component import queryUtility
 from zope.component.hooks import getSite
 
 
@@ -15,11 +20,30 @@ from zope.component.hooks import getSite
 REARM = ("schedule", "timezone")
 
 
+def _of_the_site(event, name):
+    """True if the event is about a record of the site's registry (not of
+    a scratch registry such as the one shipped.py reads registry.xml into;
+    a removed record has no parent any more)."""
+    registry = queryUtility(IRegistry)
+    if registry is None:
+        return False
+    if IRecordRemovedEvent.providedBy(event):
+        return name not in registry.records
+    return aq_base(getattr(event.record, "__parent__", None)) is aq_base(registry)
+
+
 def job_record_changed(event):
     name = event.record.__name__ or ""
     job_id = job_of_record(name)
-    if job_id is None:
+    if job_id is None or not _of_the_site(event, name):
         return
+    if not may_write_records():
+        raise Forbidden(
+            f"Cron job '{job_id}': its records ({name}) change only through "
+            "collective.crontab (the Cron jobs control panel, @crontab, "
+            "crontab-ctl, collective.crontab.api or a profile's registry.xml), "
+            "not in the configuration registry"
+        )
     site = getSite()
     crontab = get_crontab(site) if site is not None else None
     if crontab is None:

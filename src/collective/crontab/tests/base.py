@@ -1,6 +1,8 @@
 """Shared set-up for tests that tick a real site (they commit)."""
 
 from collective.crontab import api
+from collective.crontab.interfaces import JOBS_PREFIX
+from collective.crontab.jobs import writing_records
 from collective.crontab.schedule import UTC
 from collective.crontab.state import get_crontab
 from collective.crontab.testing import FUNCTIONAL_TESTING
@@ -9,12 +11,23 @@ from datetime import datetime
 from datetime import timedelta
 from plone.app.testing import setRoles
 from plone.app.testing import TEST_USER_ID
+from plone.registry.interfaces import IRegistry
+from zope.component import getUtility
 
 import transaction
 import unittest
 
 
 T0 = datetime(2026, 1, 5, 12, 0, 30, tzinfo=UTC)
+
+
+def store(job_id, **values):
+    """Write job records as a profile's registry.xml or an older version of
+    the add-on would have: no validation, no owner rule."""
+    registry = getUtility(IRegistry)
+    with writing_records():
+        for name, value in values.items():
+            registry[f"{JOBS_PREFIX}/{job_id}.{name}"] = value
 
 
 def minutes(n):

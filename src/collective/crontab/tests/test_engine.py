@@ -5,6 +5,7 @@ from collective.crontab import engine
 from collective.crontab.schedule import utcnow
 from collective.crontab.state import HEARTBEAT_INTERVAL
 from collective.crontab.tests.base import minutes
+from collective.crontab.tests.base import store
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
 from datetime import timedelta
@@ -149,11 +150,7 @@ class TestRecording(TickTestCase):
 
     def test_unknown_runner_recorded_as_failure(self):
         self.add("ghost")
-        registry_runner = "collective.crontab.jobs/ghost.runner"
-        from plone.registry.interfaces import IRegistry
-        from zope.component import getUtility
-
-        getUtility(IRegistry)[registry_runner] = "no.such.runner"
+        store("ghost", runner="no.such.runner")
         transaction.commit()
         api.tick(T0)
         api.tick(T0 + minutes(1))
@@ -210,10 +207,7 @@ class TestOwner(TickTestCase):
 
     def test_missing_owner_is_a_failure(self):
         self.add("orphan", runner="test.whoami")
-        from plone.registry.interfaces import IRegistry
-        from zope.component import getUtility
-
-        getUtility(IRegistry)["collective.crontab.jobs/orphan.owner"] = "gone"
+        store("orphan", owner="gone")
         transaction.commit()
         api.tick(T0)
         api.tick(T0 + minutes(1))

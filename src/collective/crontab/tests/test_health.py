@@ -6,12 +6,11 @@ from collective.crontab.health import details
 from collective.crontab.health import HEALTHY_WITHIN
 from collective.crontab.schedule import utcnow
 from collective.crontab.tests.base import minutes
+from collective.crontab.tests.base import store
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
 from datetime import datetime
 from datetime import timedelta
-from plone.registry.interfaces import IRegistry
-from zope.component import getUtility
 
 import transaction
 
@@ -144,9 +143,7 @@ class TestLateJobs(TickTestCase):
 
     def test_enabled_job_with_invalid_time_zone_is_a_problem(self):
         self.hourly()
-        getUtility(IRegistry)["collective.crontab.jobs/hourly.timezone"] = (
-            "Mars/Olympus"
-        )
+        store("hourly", timezone="Mars/Olympus")
         transaction.commit()
         result = check(self.portal, at(12, 1))
         self.assertFalse(result["healthy"])

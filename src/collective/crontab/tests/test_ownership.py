@@ -7,6 +7,7 @@ from collective.crontab import api
 from collective.crontab import cli
 from collective.crontab.exceptions import JobError
 from collective.crontab.tests.base import minutes
+from collective.crontab.tests.base import store
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
 from plone.app.testing import login
@@ -14,9 +15,7 @@ from plone.app.testing import SITE_OWNER_NAME
 from plone.app.testing import SITE_OWNER_PASSWORD
 from plone.app.testing import TEST_USER_ID
 from plone.app.testing import TEST_USER_NAME
-from plone.registry.interfaces import IRegistry
 from plone.testing.zope import Browser
-from zope.component import getUtility
 
 import argparse
 import contextlib
@@ -171,7 +170,7 @@ class TestUserFolders(OwnerTestCase):
 
     def test_a_missing_site_owner_fails_and_never_falls_back_to_the_root(self):
         self.add("orphan", runner="test.whoami")
-        getUtility(IRegistry)["collective.crontab.jobs/orphan.owner"] = SITE_OWNER_NAME
+        store("orphan", owner=SITE_OWNER_NAME)
         transaction.commit()
         run = self.run_once("orphan")
         self.assertEqual(run["status"], "failure")
@@ -183,9 +182,7 @@ class TestUserFolders(OwnerTestCase):
 
     def test_a_root_owner_is_looked_up_only_in_the_root(self):
         self.add("orphan", runner="test.whoami")
-        getUtility(IRegistry)["collective.crontab.jobs/orphan.owner"] = (
-            "/" + TEST_USER_ID
-        )
+        store("orphan", owner="/" + TEST_USER_ID)
         transaction.commit()
         run = self.run_once("orphan")
         self.assertEqual(run["status"], "failure")
@@ -201,7 +198,7 @@ class TestOwnerless(OwnerTestCase):
 
     def test_an_ownerless_job_runs_as_anonymous_even_when_a_manager_ticks(self):
         self.add("shipped", runner="test.whoami")
-        getUtility(IRegistry)["collective.crontab.jobs/shipped.owner"] = ""
+        store("shipped", owner="")
         transaction.commit()
         run = self.run_once("shipped")
         self.assertEqual(run["status"], "success")
@@ -213,7 +210,7 @@ class TestOwnerless(OwnerTestCase):
             runner="collective.crontab.call-view",
             arguments={"path": "@@overview-controlpanel"},
         )
-        getUtility(IRegistry)["collective.crontab.jobs/shipped.owner"] = ""
+        store("shipped", owner="")
         transaction.commit()
         run = self.run_once("shipped")
         self.assertEqual(run["status"], "failure")
@@ -249,7 +246,7 @@ class TestCommandLine(OwnerTestCase):
 
     def test_run_runs_an_ownerless_job_as_anonymous(self):
         self.add("shipped", runner="test.whoami", enabled=False)
-        getUtility(IRegistry)["collective.crontab.jobs/shipped.owner"] = ""
+        store("shipped", owner="")
         transaction.commit()
         self.assertEqual(self.command("run", "shipped"), cli.OK)
         transaction.begin()

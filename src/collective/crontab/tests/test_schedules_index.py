@@ -6,9 +6,11 @@ from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import job_ids
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import TIMING
+from collective.crontab.jobs import writing_records
 from collective.crontab.state import get_crontab
 from collective.crontab.testing import INTEGRATION_TESTING
 from collective.crontab.tests.base import minutes
+from collective.crontab.tests.base import store
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
 from plone.app.testing import setRoles
@@ -57,12 +59,15 @@ class TestIndex(unittest.TestCase):
         api.update_job("report", title="Renamed", max_runtime=60)
         self.assertIs(self.crontab.schedules["report"], entry)
 
-    def test_records_written_directly(self):
+    def test_records_written_by_trusted_code(self):
         prefix = f"{JOBS_PREFIX}/report."
-        self.registry[prefix + "schedule"] = "15 * * * *"
-        self.registry.records[prefix + "enabled"].value = False
-        self.assertEqual(self.crontab.schedules["report"], ("15 * * * *", "", False))
-        del self.registry.records[prefix + "timezone"]  # read as the default
+        with writing_records():
+            self.registry[prefix + "schedule"] = "15 * * * *"
+            self.registry.records[prefix + "enabled"].value = False
+            self.assertEqual(
+                self.crontab.schedules["report"], ("15 * * * *", "", False)
+            )
+            del self.registry.records[prefix + "timezone"]  # read as the default
         self.assertMirrors()
 
     def test_a_deleted_job_leaves_the_index(self):
@@ -70,8 +75,9 @@ class TestIndex(unittest.TestCase):
         api.delete_job("report")
         self.assertEqual(list(self.crontab.schedules), ["other"])
         prefix = f"{JOBS_PREFIX}/other."
-        for name in list(self.registry.records.keys(prefix, prefix[:-1] + "/")):
-            del self.registry.records[name]  # removed record by record
+        with writing_records():
+            for name in list(self.registry.records.keys(prefix, prefix[:-1] + "/")):
+                del self.registry.records[name]  # removed record by record
         self.assertEqual(list(self.crontab.schedules), [])
 
     def test_a_job_shipped_in_registry_xml(self):
@@ -96,7 +102,7 @@ class TestTickReadsTheIndex(TickTestCase):
     def test_a_schedule_changed_in_the_registry_is_followed(self):
         self.add("report", schedule="0 3 * * *")
         api.tick(T0)  # arms it
-        getUtility(IRegistry)[f"{JOBS_PREFIX}/report.schedule"] = "* * * * *"
+        store("report", schedule="* * * * *")
         transaction.commit()
         api.tick(T0 + minutes(1))  # arms it again: the schedule changed
         summary = api.tick(T0 + minutes(2))
@@ -106,7 +112,7 @@ class TestTickReadsTheIndex(TickTestCase):
         self.add("report", schedule="0 3 * * *")
         self.add("minutely")
         api.tick(T0)
-        getUtility(IRegistry)[f"{JOBS_PREFIX}/report.schedule"] = "61 * * * *"
+        store("report", schedule="61 * * * *")
         transaction.commit()
         summary = api.tick(T0 + minutes(1))
         self.assertIn("report", summary["invalid"])

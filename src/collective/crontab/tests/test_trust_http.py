@@ -1,6 +1,7 @@
 """Over real HTTP: REST writes need JSON and, logged in by cookie, a CSRF
 token (F7); bad query input is 400 (F8); a Manager enabling a Site
-Administrator's job leaves it running as the Site Administrator (F1)."""
+Administrator's job leaves it running as the Site Administrator (F1); the
+configuration registry and @registry cannot change a job's records."""
 
 from collective.crontab import api
 from collective.crontab.jobs import read_job
@@ -9,6 +10,7 @@ from collective.crontab.tests.base import T0
 from collective.crontab.tests.test_restapi import JOB
 from collective.crontab.tests.test_restapi import RestTestCase
 from plone.app.testing import login
+from plone.app.testing import SITE_OWNER_NAME
 from plone.app.testing import TEST_USER_NAME
 from plone.app.testing import TEST_USER_PASSWORD
 
@@ -212,3 +214,101 @@ class TestEnablingKeepsTheOwner(CookieTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertTrue(response.json()["owner_changed"])
         self.assertEqual(response.json()["owner"], "test_user_1_")
+
+
+REGISTRY_XML = """<?xml version="1.0"?>
+<registry>
+  <records interface="collective.crontab.interfaces.ICronJob"
+           prefix="collective.crontab.jobs/imported">
+    <value key="title">Imported</value>
+    <value key="runner">collective.crontab.call-view</value>
+    <value key="schedule">* * * * *</value>
+    <value key="owner">/{owner}</value>
+    <value key="arguments"><element key="path">@@crontab-test-manager-only</element></value>
+  </records>
+</registry>
+"""
+
+
+class TestTheRegistryIsNoWayIn(CookieTestCase):
+    """A Manager of the site may use the configuration registry and
+    plone.restapi's @registry (Manage portal; a Site Administrator may
+    not): neither may change a cron job's records, or the owner rules and
+    the change log would be one form away (a job made to run as a user of
+    the Zope root, which only those who may manage the root may name)."""
+
+    def setUp(self):
+        super().setUp()
+        response = self.siteadmin.post(
+            "@crontab",
+            json={
+                "id": "theirs",
+                "title": "Theirs",
+                "runner": "collective.crontab.call-view",
+                "schedule": "* * * * *",
+                "arguments": {"path": "@@crontab-test-manager-only"},
+            },
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+        self.root_owner = "/" + SITE_OWNER_NAME
+
+    def assertUnchanged(self):
+        self.fresh()
+        job = read_job("theirs")
+        self.assertEqual(job.owner, "siteadmin")
+        self.assertEqual(job.arguments, {"path": "@@crontab-test-manager-only"})
+        self.assertEqual([change["via"] for change in api.changes("theirs")], ["rest"])
+
+    def manager_browser(self):
+        """The Manager's browser session and a CSRF token of the registry."""
+        browser = self.cookie_session(TEST_USER_NAME, TEST_USER_PASSWORD)
+        page = browser.get(f"{self.url}/portal_registry", timeout=60)
+        self.assertEqual(page.status_code, 200)
+        return browser, self.token(browser)
+
+    def test_rest_registry_patch_is_refused(self):
+        response = self.manager.patch(
+            "@registry", json={"collective.crontab.jobs/theirs.owner": self.root_owner}
+        )
+        self.assertEqual(response.status_code, 403, response.text)
+        self.assertIn(
+            "Cron job 'theirs': its records (collective.crontab.jobs/theirs.owner) "
+            "change only through collective.crontab",
+            response.json()["message"],
+        )
+        self.assertUnchanged()
+
+    def test_the_configuration_registry_form_is_refused(self):
+        browser, token = self.manager_browser()
+        response = browser.post(
+            f"{self.url}/portal_registry/edit/collective.crontab.jobs/theirs.arguments",
+            data={
+                "form.widgets.value.key.0": "path",
+                "form.widgets.value.0": "@@overview-controlpanel",
+                "form.widgets.value.count": "1",
+                "form.buttons.save": "Save",
+                "_authenticator": token,
+            },
+            timeout=60,
+        )
+        self.assertEqual(response.status_code, 403)
+        self.assertUnchanged()
+
+    def test_the_configuration_registry_import_is_refused(self):
+        browser, token = self.manager_browser()
+        response = browser.post(
+            f"{self.url}/portal_registry/@@configuration_registry",
+            data={"button.importregistry": "Import", "_authenticator": token},
+            files={
+                "file": (
+                    "registry.xml",
+                    REGISTRY_XML.format(owner=SITE_OWNER_NAME).encode(),
+                    "text/xml",
+                )
+            },
+            timeout=60,
+        )
+        self.assertEqual(response.status_code, 403)
+        self.fresh()
+        self.assertIsNone(read_job("imported"))
+        self.assertEqual([job["id"] for job in api.jobs()], ["theirs"])

@@ -1,8 +1,10 @@
 from collective.crontab import api
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import read_job
+from collective.crontab.jobs import writing_records
 from collective.crontab.notifications import ALLOW_PRIVATE
 from collective.crontab.testing import INTEGRATION_TESTING
+from collective.crontab.tests.base import store
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
 from datetime import timedelta
@@ -42,9 +44,10 @@ class TestUpgradeTo1001(unittest.TestCase):
     def make_1000(self):
         """What a site installed with version 1000 has: no records of the new
         fields, and the profile at 1000."""
-        for job_id in ("nightly", "hourly"):
-            for name in NEW_FIELDS:
-                del self.registry.records[f"{JOBS_PREFIX}/{job_id}.{name}"]
+        with writing_records():
+            for job_id in ("nightly", "hourly"):
+                for name in NEW_FIELDS:
+                    del self.registry.records[f"{JOBS_PREFIX}/{job_id}.{name}"]
         self.setup.setLastVersionForProfile(PROFILE, "1000")
 
     def record(self, job_id, name):
@@ -108,7 +111,7 @@ class TestUpgradeTo1003(unittest.TestCase):
         owners = {"root": SITE_OWNER_NAME, "site": "editor", "gone": "ghost"}
         for job_id, owner in owners.items():
             api.add_job(job_id, title=job_id, runner="test.record", schedule="@daily")
-            self.registry[f"{JOBS_PREFIX}/{job_id}.owner"] = owner
+            store(job_id, owner=owner)
         self.portal.manage_permission(
             "collective.crontab: Run tick", ["Manager", "Site Administrator"]
         )

@@ -4,6 +4,7 @@ from collective.crontab import logger
 from collective.crontab.interfaces import ICronJob
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import job_ids
+from collective.crontab.jobs import writing_records
 from plone.registry.interfaces import IRegistry
 from zope.component import getUtility
 
@@ -13,6 +14,7 @@ def add_notification_records(setup_tool):
     with the field's default; existing values are kept."""
     registry = getUtility(IRegistry)
     ids = job_ids()
-    for job_id in ids:
-        registry.registerInterface(ICronJob, prefix=f"{JOBS_PREFIX}/{job_id}")
+    with writing_records():
+        for job_id in ids:
+            registry.registerInterface(ICronJob, prefix=f"{JOBS_PREFIX}/{job_id}")
     logger.info("Added notification records to %d cron jobs", len(ids))

@@ -4,6 +4,7 @@ from collective.crontab import logger
 from collective.crontab import owners
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import job_ids
+from collective.crontab.jobs import writing_records
 from plone.registry.interfaces import IRegistry
 from zope.component import getUtility
 from zope.component.hooks import getSite
@@ -25,7 +26,8 @@ def record_owner_folders(setup_tool):
         if site.acl_users.getUserById(owner) is not None:
             continue
         if root_users.getUserById(owner) is not None:
-            registry[name] = owners.ROOT + owner
+            with writing_records():
+                registry[name] = owners.ROOT + owner
             moved.append(job_id)
     logger.info("Cron jobs owned by Zope-root users: %s", ", ".join(moved) or "none")
 
