@@ -128,12 +128,12 @@ def _month_days(dom):
 def _on(dow):
     """The day-of-week field as the days a job runs on ("on Monday")."""
     items = _names(_weekdays(dow), WEEKDAYS, _("on ${names}"))
-    for weekday, nth in _nths(dow):
-        if nth == LAST:
-            text = _("on the last ${weekday} of the month", weekday=weekday)
-        else:
-            text = _("on the ${nth} ${weekday} of the month", nth=nth, weekday=weekday)
-        items.append(text)
+    items.extend(
+        _("on the last ${weekday} of the month", weekday=weekday)
+        if nth == LAST
+        else _("on the ${nth} ${weekday} of the month", nth=nth, weekday=weekday)
+        for weekday, nth in _nths(dow)
+    )
     return _list(items, AND)
 
 
@@ -149,12 +149,12 @@ def _is(dow):
         )
         for first, last in _spans(_weekdays(dow))
     ]
-    for weekday, nth in _nths(dow):
-        if nth == LAST:
-            text = _("the last ${weekday} of the month", weekday=weekday)
-        else:
-            text = _("the ${nth} ${weekday} of the month", nth=nth, weekday=weekday)
-        items.append(text)
+    items.extend(
+        _("the last ${weekday} of the month", weekday=weekday)
+        if nth == LAST
+        else _("the ${nth} ${weekday} of the month", nth=nth, weekday=weekday)
+        for weekday, nth in _nths(dow)
+    )
     return _list(items, OR)
 
 
