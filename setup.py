@@ -40,7 +40,6 @@ setup(
         "plone.app.registry",
         "plone.restapi",
         "z3c.form",
-        "cron-descriptor",
     ],
     extras_require={
         # RelStorage on PostgreSQL: psycopg2 builds against the system's

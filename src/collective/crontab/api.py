@@ -48,6 +48,7 @@ from collective.crontab.permissions import RunTick
 from collective.crontab.schedule import utcnow
 from collective.crontab.state import changed_fields
 from collective.crontab.state import get_crontab
+from collective.crontab.state import not_ready
 from collective.crontab.state import Via
 from collective.crontab.status import Status
 from dataclasses import asdict
@@ -62,8 +63,9 @@ def _site(permission):
     site = getSite()
     if not getSecurityManager().checkPermission(permission, site):
         raise Unauthorized(f"You may not {_VERBS[permission]} in this site")
-    if get_crontab(site) is None:
-        raise NotInstalled("collective.crontab is not installed in this site")
+    problem = not_ready(site)
+    if problem is not None:
+        raise NotInstalled(problem)
     return site
 
 

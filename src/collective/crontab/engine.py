@@ -31,6 +31,7 @@ from collective.crontab.state import get_crontab
 from collective.crontab.state import HEARTBEAT_INTERVAL
 from collective.crontab.state import Lease
 from collective.crontab.state import new_token
+from collective.crontab.state import not_ready
 from collective.crontab.state import StoredRuns
 from collective.crontab.status import Status
 from contextlib import contextmanager
@@ -204,9 +205,10 @@ def tick(site, now=None):
     """
     refuse_nested()
     now = now or utcnow()
+    problem = not_ready(site)
+    if problem is not None:
+        raise NotInstalled(f"{problem} ({site.getId()})")
     crontab = get_crontab(site)
-    if crontab is None:
-        raise NotInstalled(f"collective.crontab is not installed in {site.getId()}")
     cache = _jobs_cache(site, crontab)
     summary = Summary(now, cache)
     _record_unrecorded(crontab)

@@ -26,6 +26,7 @@ from collective.crontab.permissions import ManageJobs
 from collective.crontab.schedule import GRACE
 from collective.crontab.schedule import utcnow
 from collective.crontab.state import get_crontab
+from collective.crontab.state import not_ready
 from collective.crontab.state import RECENT
 from collective.crontab.status import SUCCEEDED
 from itertools import islice
@@ -46,10 +47,10 @@ def check(site, now=None):
     time now) as a dict: ``healthy``, ``clock``, ``late``, ``invalid`` and
     ``problems`` (one sentence each). Checks no permission."""
     now = now or utcnow()
-    crontab = get_crontab(site)
-    if crontab is None:
-        problem = "collective.crontab is not installed in this site"
+    problem = not_ready(site)
+    if problem is not None:
         return {"healthy": False, "now": now, "problems": [problem]}
+    crontab = get_crontab(site)
     clock = clock_status(crontab, now)
     at, client, seconds = clock["last_tick"], clock["client"], clock["seconds_ago"]
     problems = []

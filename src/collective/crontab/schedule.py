@@ -1,4 +1,4 @@
-"""Cron expressions: validation, words, and slots in a time zone.
+"""Cron expressions: validation and slots in a time zone (words: words.py).
 
 Pure Python (zoneinfo); no Zope imports. Every datetime given to or returned
 from this module is timezone-aware; slots are returned in UTC.
@@ -270,36 +270,6 @@ def validate_timezone(name):
 @lru_cache(maxsize=1)
 def _zone_names():
     return frozenset(available_timezones()) | {"UTC"}
-
-
-def describe(expression, locale="en"):
-    """The expression in words, e.g. 'At 03:00, only on Sunday'."""
-    from cron_descriptor import ExpressionDescriptor
-    from cron_descriptor import Options
-
-    options = Options()
-    options.use_24hour_time_format = True
-    options.locale_code = {"en": "en_US", "de": "de_DE"}.get(locale, "en_US")
-    return ExpressionDescriptor(_for_words(expression), options).get_description()
-
-
-def _for_words(expression):
-    """The expression with the spellings cron_descriptor reads otherwise
-    than cron does written out: ``L/2`` is ``L``, and a day-of-week step
-    (``7/3``, ``*/2``) is the list of its days."""
-    normal, sets, _day_and = _parse(expression)
-    fields = normal.split()
-    fields[2] = ",".join(
-        term.split("/")[0] if term.upper().startswith("L") else term
-        for term in fields[2].split(",")
-    )
-    if "/" in fields[4]:
-        days = sorted({day % 7 for day in sets[4] if isinstance(day, int)})
-        extra = [
-            term for term in fields[4].split(",") if "#" in term or "L" in term.upper()
-        ]
-        fields[4] = ",".join([*map(str, days), *extra])
-    return " ".join(fields)
 
 
 @dataclass(frozen=True)

@@ -383,6 +383,20 @@ def get_crontab(site, create=False):
     return crontab
 
 
+def not_ready(site):
+    """Why the crontab of ``site`` cannot be used, or None: the add-on is
+    not installed, or its containers predate the upgrade steps."""
+    crontab = get_crontab(site)
+    if crontab is None:
+        return "collective.crontab is not installed in this site"
+    if getattr(crontab, "schedules", None) is None:
+        return (
+            "collective.crontab in this site needs its upgrade steps "
+            "(Site Setup > Add-ons)"
+        )
+    return None
+
+
 def remove_crontab(site):
     annotations = IAnnotations(site)
     if ANNOTATION_KEY in annotations:

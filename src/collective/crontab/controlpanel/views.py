@@ -6,15 +6,17 @@ from collective.crontab.controlpanel import display
 from collective.crontab.controlpanel.base import PanelMixin
 from collective.crontab.controlpanel.base import STATUS_FILTER
 from collective.crontab.exceptions import ScheduleError
+from collective.crontab.exceptions import Text
 from collective.crontab.interfaces import ICronJob
 from collective.crontab.interfaces import ICronRunner
-from collective.crontab.schedule import describe
 from collective.crontab.status import Status
+from collective.crontab.words import describe
 from functools import lru_cache
 from plone.batching import Batch
 from plone.batching.browser import PloneBatchView
 from Products.Five.browser import BrowserView
 from zope.component import queryUtility
+from zope.i18n import translate
 from zope.i18nmessageid import Message
 
 
@@ -26,10 +28,21 @@ EMPTY = "\u2014"  # an empty value in the change log
 
 @lru_cache(maxsize=2000)
 def in_words(expression, locale):
+    """The schedule ``expression`` in words in the language ``locale``."""
     try:
-        return describe(expression, locale)
+        return translated(describe(expression), locale)
     except ScheduleError:
         return ""
+
+
+def translated(text, language):
+    """A Text in ``language``, its values first (zope.i18n refuses a msgid
+    that comes twice in one message's values)."""
+    if not isinstance(text, Text):
+        return str(text)
+    values = text.mapping or {}
+    mapping = {name: translated(value, language) for name, value in values.items()}
+    return translate(_(str(text), mapping=mapping), target_language=language)
 
 
 class Page(list):

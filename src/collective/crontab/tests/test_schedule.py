@@ -1,7 +1,6 @@
 """The scheduling maths, on its own (no Zope)."""
 
 from collective.crontab.exceptions import ScheduleError
-from collective.crontab.schedule import describe
 from collective.crontab.schedule import MAX_COUNT
 from collective.crontab.schedule import normalize
 from collective.crontab.schedule import Schedule
@@ -98,15 +97,6 @@ class TestNormalize(unittest.TestCase):
             validate_timezone("Mars/Olympus")
         self.assertIn(
             "'Mars/Olympus' is not a known IANA time zone", str(caught.exception)
-        )
-
-    def test_describe(self):
-        self.assertEqual(describe("0 3 * * 0"), "At 03:00, only on Sunday")
-
-    def test_describe_says_what_cron_means_by_steps_and_last(self):
-        self.assertEqual(describe("0 3 * * 7/3"), "At 03:00, only on Sunday")
-        self.assertEqual(
-            describe("0 3 L/2 * *"), "At 03:00, on the last day of the month"
         )
 
 

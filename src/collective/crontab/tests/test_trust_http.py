@@ -38,6 +38,20 @@ class CookieTestCase(RestTestCase):
         self.assertIn("__ac", session.cookies)
         return session
 
+    def siteadmin_job(self, job_id, **fields):
+        """Add, as the Site Administrator over REST, a call-view job calling
+        a Manager-only page; return its owner."""
+        job = {
+            "id": job_id,
+            "title": job_id.title(),
+            "runner": "collective.crontab.call-view",
+            "schedule": "* * * * *",
+            "arguments": {"path": "@@crontab-test-manager-only"},
+        }
+        response = self.siteadmin.post("@crontab", json=dict(job, **fields))
+        self.assertEqual(response.status_code, 201, response.text)
+        return response.json()["owner"]
+
     def token(self, session):
         response = session.get(f"{self.url}/@@authenticator/token", timeout=60)
         self.assertEqual(response.status_code, 200)
@@ -144,19 +158,7 @@ class TestEnablingKeepsTheOwner(CookieTestCase):
 
     def setUp(self):
         super().setUp()
-        response = self.siteadmin.post(
-            "@crontab",
-            json={
-                "id": "escalate",
-                "title": "Escalate",
-                "runner": "collective.crontab.call-view",
-                "schedule": "* * * * *",
-                "enabled": False,
-                "arguments": {"path": "@@crontab-test-manager-only"},
-            },
-        )
-        self.assertEqual(response.status_code, 201, response.text)
-        self.assertEqual(response.json()["owner"], "siteadmin")
+        self.assertEqual(self.siteadmin_job("escalate", enabled=False), "siteadmin")
 
     def assertRunsAsTheSiteAdministrator(self):
         self.fresh()
@@ -239,17 +241,7 @@ class TestTheRegistryIsNoWayIn(CookieTestCase):
 
     def setUp(self):
         super().setUp()
-        response = self.siteadmin.post(
-            "@crontab",
-            json={
-                "id": "theirs",
-                "title": "Theirs",
-                "runner": "collective.crontab.call-view",
-                "schedule": "* * * * *",
-                "arguments": {"path": "@@crontab-test-manager-only"},
-            },
-        )
-        self.assertEqual(response.status_code, 201, response.text)
+        self.siteadmin_job("theirs")
         self.root_owner = "/" + SITE_OWNER_NAME
 
     def assertUnchanged(self):

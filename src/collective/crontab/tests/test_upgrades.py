@@ -1,4 +1,6 @@
 from collective.crontab import api
+from collective.crontab.exceptions import NotInstalled
+from collective.crontab.health import check
 from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import writing_records
@@ -175,6 +177,14 @@ class TestUpgradeTo1006(TickTestCase):
         self.crontab.state("new").last = None
         self.setup.setLastVersionForProfile(PROFILE, "1005")
         transaction.commit()
+
+    def test_before_the_upgrade_the_tick_and_the_health_check_say_so(self):
+        with self.assertRaises(NotInstalled) as raised:
+            api.tick(T0)
+        self.assertIn("needs its upgrade steps", str(raised.exception))
+        result = check(self.portal, T0)
+        self.assertFalse(result["healthy"])
+        self.assertIn("needs its upgrade steps", result["problems"][0])
 
     def test_upgrade_moves_the_handled_slots_and_indexes_the_schedules(self):
         self.setup.upgradeProfile(PROFILE, dest="1006")
