@@ -103,7 +103,8 @@ def _as_dict(site, job, now=None, invalid=None):
     last = state.last_run if state is not None else None
     data["last_run"] = dict(last, status=Status(last["status"])) if last else None
     data["last_status"] = data["last_run"]["status"] if data["last_run"] else None
-    data["running"] = dict(state.lease) if state is not None and state.lease else None
+    lease = state.lease if state is not None else None
+    data["running"] = lease.as_dict() if lease is not None else None
     data["queued"] = job.id in crontab.queue
     data["recent"] = tuple(state.recent) if state is not None else ()
     data.update(_shipped(job, data, state))

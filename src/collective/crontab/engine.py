@@ -29,12 +29,19 @@ from collective.crontab.schedule import Slots
 from collective.crontab.schedule import utcnow
 from collective.crontab.state import get_crontab
 from collective.crontab.state import HEARTBEAT_INTERVAL
+from collective.crontab.state import Lease
+from collective.crontab.state import new_token
 from collective.crontab.state import not_ready
+from collective.crontab.state import StoredRuns
 from collective.crontab.status import Status
 from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
+from enum import auto
+from enum import Enum
 from heapq import heappop
 from heapq import heappush
 from io import BytesIO
@@ -295,13 +302,12 @@ def _has_due_slot(crontab, cache, job, now):
 
 
 def _tick_job(site, crontab, cache, job, now, summary):
-    plan, lease = _claim(crontab, job, now, summary)
-    if lease is not None:
-        (slot,) = plan.run
-        outcome = _execute(site, job, slot, plan.stands_for)
-        _record(crontab, job, slot, outcome, summary, lease)
-    if plan.last is not None:
-        cache.next[job.id] = job.cron.next_after(plan.last)
+    claim = _claim(crontab, job, now, summary)
+    if claim.kind is ClaimKind.CLAIMED:
+        (slot,) = claim.plan.run
+        _run(site, crontab, job, slot, claim.lease, summary, claim.plan.stands_for)
+    if claim.plan.last is not None:
+        cache.next[job.id] = job.cron.next_after(claim.plan.last)
 
 
 def _arm_new(crontab, jobs, now):
@@ -366,21 +372,63 @@ def _write(change, attempts=CONFLICT_RETRIES):
     return None
 
 
+class ClaimKind(Enum):
+    """What the claim of a job's due slots came to."""
+
+    LOST = auto()  # another client handled them first: nothing is written
+    SKIPPED = auto()  # the job's previous run still holds its lease
+    MISSED = auto()  # too late for the catch-up policy
+    CLAIMED = auto()  # the lease is taken: run the job
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What ``_claim`` returns: its kind, the plan of the due slots."""
+
+    kind: ClaimKind
+    plan: Plan
+    lease: Lease | None = None  # CLAIMED: the lease to run under
+    holder: tuple = (None, None)  # LOST: (client, slot) of the latest run
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended, on its way into the log."""
+
+    status: Status
+    message: str
+    traceback: str
+    started: datetime
+    finished: datetime
+
+    @property
+    def duration(self):
+        return (self.finished - self.started).total_seconds()
+
+
 def _claim(crontab, job, now, summary):  # noqa: C901
     """Plan the due slots from the job's state as committed now, mark them
     handled and take the lease, in one transaction: of two clients claiming
     the same slots one gets a ConflictError, retries, and finds them gone.
+    An attempt whose commit raised but was stored is found by its lease's
+    token: the retry takes that claim as it is.
 
-    Returns (plan, lease); lease is None if there is nothing to run: another
-    client handled the slots first (lost: nothing is written, it is no
-    error), the job is still running (skipped) or they were missed."""
+    Returns a Claim: CLAIMED with the lease to run under; LOST if another
+    client handled the slots first (nothing is written, it is no error);
+    SKIPPED if the job is still running; MISSED."""
+    token = new_token()
+    planned = Plan()
 
     def claim():
+        nonlocal planned
         state = crontab.state(job.id, create=True)
-        plan = job.cron.plan(crontab.handled.get(job.id, now), now, job.catch_up)
+        if _own_lease(state, token) is not None:
+            return Claim(ClaimKind.CLAIMED, planned, state.lease)
+        last = crontab.handled.get(job.id, now)
+        plan = planned = job.cron.plan(last, now, job.catch_up)
         if plan.last is None:
-            return "lost", plan, None, _holder(state)
-        held = state.lease is not None and state.lease["expires"] > now
+            return Claim(ClaimKind.LOST, plan, holder=_holder(state))
+        held = state.lease is not None and state.lease.held(now)
         if plan.missed:
             stands = plan.run and not held and job.catch_up == "once"
             _ledger(
@@ -395,7 +443,8 @@ def _claim(crontab, job, now, summary):  # noqa: C901
                     else ""
                 ),
             )
-        if state.lease is not None:
+        lease = state.lease
+        if lease is not None:
             if held:
                 crontab.handled[job.id] = plan.last
                 if plan.run:
@@ -409,15 +458,14 @@ def _claim(crontab, job, now, summary):  # noqa: C901
                             (skipped.count if skipped else 0) + 1,
                         ),
                         Status.SKIPPED,
-                        "the run of {} on {} is still going".format(
-                            state.lease["slot"].isoformat(), state.lease["client"]
-                        ),
+                        f"the run of {lease.slot.isoformat()} on {lease.client} "
+                        "is still going",
                     )
-                return Status.SKIPPED, plan, None, None
+                return Claim(ClaimKind.SKIPPED, plan)
             _abandon_lease(crontab, job.id, state, job.history)
         crontab.handled[job.id] = plan.last
         if not plan.run:
-            return Status.MISSED, plan, None, None
+            return Claim(ClaimKind.MISSED, plan)
         if plan.skipped:
             _ledger(
                 state,
@@ -426,33 +474,43 @@ def _claim(crontab, job, now, summary):  # noqa: C901
                 Status.SKIPPED,
                 f"coalesced into the run for {plan.run[0].isoformat()}",
             )
-        expires = now + timedelta(seconds=job.max_runtime)
-        lease = {
-            "slot": plan.run[0],
-            "started": current_time(),
-            "client": CLIENT,
-            "expires": expires,
-        }
-        state.lease = lease
-        crontab.running[job.id] = expires
-        return "claimed", plan, dict(lease), None
+        lease = _take_lease(crontab, state, job, plan.run[0], now, token)
+        return Claim(ClaimKind.CLAIMED, plan, lease)
 
-    result, plan, lease, holder = _write(claim) or ("lost", Plan(), None, (None, None))
-    if result == "lost":
-        winner, slot = holder
+    taken = _write(claim) or Claim(ClaimKind.LOST, Plan())
+    plan = taken.plan
+    if taken.kind is ClaimKind.LOST:
+        winner, slot = taken.holder
         logger.info(
             "Cron job '%s': lost the race for its due slots to %s",
             job.id,
             winner or "another client",
         )
         summary.add("lost", job.id, slot, to=winner)
-    elif result == Status.SKIPPED and plan.run:
+    elif taken.kind is ClaimKind.SKIPPED and plan.run:
         summary.add(Status.SKIPPED, job.id, plan.run[0])
-    elif plan.skipped and result == "claimed":
+    elif plan.skipped and taken.kind is ClaimKind.CLAIMED:
         summary.add(Status.SKIPPED, job.id, plan.skipped.first, **_range(plan.skipped))
     if plan.missed:
         summary.add(Status.MISSED, job.id, plan.missed.first, **_range(plan.missed))
-    return plan, lease
+    return taken
+
+
+def _take_lease(crontab, state, job, slot, now, token):
+    """Hold ``job`` for its run of ``slot`` until its maximum run time is
+    over; ``token`` names the claim."""
+    expires = now + timedelta(seconds=job.max_runtime)
+    state.lease = Lease(slot, current_time(), CLIENT, expires, token)
+    if state.stored is None:
+        state.stored = StoredRuns()
+    crontab.running[job.id] = expires
+    return state.lease
+
+
+def _own_lease(state, token):
+    """The lease ``state`` holds if the claim named ``token`` took it."""
+    lease = state.lease if state is not None else None
+    return lease if lease is not None and lease.token == token else None
 
 
 def _range(slots):
@@ -461,7 +519,9 @@ def _range(slots):
 
 def _holder(state):
     """(client, slot) of the job's latest run: who won the race."""
-    latest = state.lease or state.last_run or {}
+    if state.lease is not None:
+        return state.lease.client, state.lease.slot
+    latest = state.last_run or {}
     return latest.get("client"), latest.get("slot")
 
 
@@ -492,23 +552,37 @@ def _ledger(state, job, slots, status, reason):
     )
 
 
-def _execute(site, job, slot, slots=None):
+def _run(site, crontab, job, slot, lease, summary, slots=None):
+    """Run ``job`` for ``slot`` under the ``lease`` its claim took, and
+    record the run."""
+    stored = crontab.state(job.id).stored
+    outcome = _execute(site, job, slot, stored, lease.token, slots)
+    _record(crontab, job, slot, outcome, summary, lease)
+
+
+def _execute(site, job, slot, stored, token, slots=None):
     """Run the job's runner as its owner in its own transaction, standing
-    for ``slots`` (default: ``slot`` alone); return (status, message,
-    traceback, started, finished)."""
+    for ``slots`` (default: ``slot`` alone), under the lease named
+    ``token``; return its Outcome."""
     _running.slot = slot
     _running.slots = slots or Slots(slot, slot)
     try:
-        return _attempt(site, job, slot)
+        return _attempt(site, job, slot, stored, token)
     finally:
         _running.slot = _running.slots = None
 
 
-def _attempt(site, job, slot):
+def _attempt(site, job, slot, stored, token):
+    """The run's transaction, if it stores anything, adds the ``token`` of
+    its lease to the job's ``stored`` runs: a commit that raised although
+    the storage stored it (a ZEO client that lost its server during the
+    commit) is a run that happened. An empty commit writes nothing (and
+    cannot raise after storing)."""
     started = current_time()
     status, message, trace = Status.FAILURE, "", ""
     notifications.ping(job, "start")
     for attempt in range(1, CONFLICT_RETRIES + 1):
+        ran = None  # (status, message) once the runner returned
         try:
             runner = queryUtility(ICronRunner, name=job.runner)
             if runner is None:
@@ -517,10 +591,13 @@ def _attempt(site, job, slot):
                 )
             with clean_request(site) as fresh, run_as(fresh, job.owner):
                 result = runner(fresh, job)
-            transaction.get().note(f"collective.crontab: {job.id} ({slot.isoformat()})")
+            ran = _outcome(result)
+            txn = transaction.get()
+            txn.note(f"collective.crontab: {job.id} ({slot.isoformat()})")
+            if txn._resources:  # it stores something: note that it did
+                stored.add(token)
             transaction.commit()
-            status, message = _outcome(result)
-            trace = ""
+            (status, message), trace = ran, ""
             break
         except ConflictError:
             _abort()
@@ -528,19 +605,47 @@ def _attempt(site, job, slot):
             message = f"Gave up after {attempt} conflicting attempts"
             trace = traceback.format_exc()
         except Exception as error:
+            trace = traceback.format_exc()
             _abort()
-            status, trace = Status.FAILURE, traceback.format_exc()
-            message = f"{type(error).__name__}: {error}"
+            raised = f"{type(error).__name__}: {error}"
+            if ran is not None and _was_stored(stored, token):
+                (status, message), trace = ran, ""
+                note = f"its commit raised {raised}, but it was stored"
+                message = _lines(message, note)
+                logger.warning("Cron job '%s': %s", job.id, message)
+                break
+            status, message = Status.FAILURE, raised
             logger.warning("Cron job '%s' failed: %s", job.id, message)
             break
-    finished = current_time()
-    duration = (finished - started).total_seconds()
-    if duration > job.max_runtime and status.succeeded:
-        status = Status.WARNING
-        message = (
-            f"{message}\n" if message else ""
-        ) + f"ran {_span(duration)}, limit {_span(job.max_runtime)}"
-    return status, message, trace, started, finished
+    outcome = Outcome(status, message, trace, started, current_time())
+    if outcome.duration > job.max_runtime and status.succeeded:
+        limit = f"ran {_span(outcome.duration)}, limit {_span(job.max_runtime)}"
+        message = _lines(message, limit)
+        outcome = replace(outcome, status=Status.WARNING, message=message)
+    return outcome
+
+
+def _lines(*texts):
+    return "\n".join(text for text in texts if text)
+
+
+def _was_stored(stored, token, attempts=RECORD_RETRIES):
+    """Whether the run of the lease named ``token`` was stored although its
+    commit raised: read in fresh transactions, retrying what the storage
+    raises (False if it keeps raising)."""
+    for attempt in range(attempts):
+        try:
+            _abort()
+            return token in stored
+        except Exception as error:
+            logger.warning(
+                "Reading whether a run was stored: %s: %s (attempt %d)",
+                type(error).__name__,
+                error,
+                attempt + 1,
+            )
+            time.sleep(random.uniform(0, RECORD_PAUSE * (attempt + 1)))  # noqa: S311
+    return False
 
 
 def _outcome(result):
@@ -569,7 +674,6 @@ def _record(crontab, job, slot, outcome, summary, lease=None):
     A run that happened is never lost: any error is retried in a fresh
     transaction, and a record that still cannot be written is kept in
     memory and written by the next tick of this process."""
-    status, message, _trace, _started, _finished = outcome
     record = _Record(job.id, job.history, slot, outcome, lease)
     if not record.write(crontab):
         _unrecorded_runs(crontab).append(record)
@@ -578,9 +682,11 @@ def _record(crontab, job, slot, outcome, summary, lease=None):
             "it is kept in memory and written at the next tick of this process",
             job.id,
             slot.isoformat(),
-            status,
+            outcome.status,
         )
-    summary.add("ran", job.id, slot, status=status, message=message[:200])
+    summary.add(
+        "ran", job.id, slot, status=outcome.status, message=outcome.message[:200]
+    )
 
 
 class _Record:
@@ -616,30 +722,30 @@ class _Record:
 
     def change(self, crontab):
         """Write the run into the job's own state, and nothing else."""
-        status, message, trace, started, finished = self.outcome
+        outcome = self.outcome
         state = crontab.state(self.job_id, create=True)
-        if state.find(self.slot, started, CLIENT, status) is not None:
+        if state.find(self.slot, outcome.started, CLIENT, outcome.status) is not None:
             return  # an earlier commit raised, but it was stored
         lease = self.lease
         if lease is not None:
             taken_for_dead = state.find(
-                lease["slot"], lease["started"], lease["client"], Status.ABANDONED
+                lease.slot, lease.started, lease.client, Status.ABANDONED
             )
             if taken_for_dead is not None:
                 state.discard(taken_for_dead)
         state.append(
             self.limit,
             slot=self.slot,
-            started=started,
-            finished=finished,
-            duration=(finished - started).total_seconds(),
-            status=status,
-            message=message,
-            traceback=trace,
+            started=outcome.started,
+            finished=outcome.finished,
+            duration=outcome.duration,
+            status=outcome.status,
+            message=outcome.message,
+            traceback=outcome.traceback,
             client=CLIENT,
         )
         notifications.run_recorded(self.job_id, state)
-        if lease is not None and state.lease == lease:
+        if lease is not None and _own_lease(state, lease.token) is not None:
             state.lease = None
 
 
@@ -693,7 +799,7 @@ def _abandon(crontab, job_id, now, summary, released):
         if expires is None or expires > now:
             return None
         lease = state.lease if state is not None else None
-        if lease is None or lease["expires"] > now:
+        if lease is None or lease.held(now):
             return expires, False
         _abandon_lease(crontab, job_id, state, limit)
         return expires, True
@@ -709,15 +815,15 @@ def _abandon_lease(crontab, job_id, state, limit):
     lease = state.lease
     state.append(
         limit,
-        slot=lease["slot"],
-        started=lease["started"],
-        finished=lease["expires"],
-        duration=(lease["expires"] - lease["started"]).total_seconds(),
+        slot=lease.slot,
+        started=lease.started,
+        finished=lease.expires,
+        duration=(lease.expires - lease.started).total_seconds(),
         status=Status.ABANDONED,
         traceback="",
-        client=lease["client"],
-        message="Abandoned: the run started on {} did not finish within its "
-        "maximum run time; its process probably died".format(lease["client"]),
+        client=lease.client,
+        message=f"Abandoned: the run started on {lease.client} did not finish "
+        "within its maximum run time; its process probably died",
     )
     notifications.run_recorded(job_id, state)
     state.lease = None
@@ -727,30 +833,25 @@ def _abandon_lease(crontab, job_id, state, limit):
 
 def _run_queued(site, crontab, cache, job_id, now, summary):
     job = read_job(job_id, cache.zone) if job_id in cache.by_id else None
+    token = new_token()
 
     def take():
+        own = _own_lease(crontab.state(job_id), token)
+        if own is not None:
+            return own  # an earlier attempt's commit raised, but it was stored
         if job_id not in crontab.queue:
-            return False
+            return None
         state = crontab.state(job_id, create=True)
         if job is not None and state.lease is not None:
-            return False  # still running: stays queued
+            return None  # still running: stays queued
         del crontab.queue[job_id]
         if job is None:
-            return False
-        expires = now + timedelta(seconds=job.max_runtime)
-        state.lease = {
-            "slot": now,
-            "started": current_time(),
-            "client": CLIENT,
-            "expires": expires,
-        }
-        crontab.running[job_id] = expires
-        return dict(state.lease)
+            return None
+        return _take_lease(crontab, state, job, now, now, token)
 
     lease = _write(take)
-    if lease:
-        outcome = _execute(site, job, now)
-        _record(crontab, job, now, outcome, summary, lease)
+    if lease is not None:
+        _run(site, crontab, job, now, lease, summary)
 
 
 def run_queued_now(site, job_id, now=None):

@@ -7,8 +7,8 @@ conflict and appending a run writes a bounded number of bytes:
   them ``handled``: for every job, the slot up to which every slot is
   handled (one BTree: the first tick after adding 10,000 jobs arms them all
   in a few buckets, and no tick reads a job's state before it is due).
-- one ``JobState`` per job: the lease of a run in progress, a summary of
-  the last runs for the job list.
+- one ``JobState`` per job: the ``Lease`` of a run in progress, a summary
+  of the last runs for the job list.
 - per job a ``History`` BTree of ``Run`` objects keyed by start time, newest
   first, trimmed to the job's ``history`` limit.
 - per job a ``ChangeLog`` (who changed which fields, how) and, for a job an
@@ -28,6 +28,7 @@ from persistent import Persistent
 from zope.annotation.interfaces import IAnnotations
 
 import copy
+import secrets
 
 
 ANNOTATION_KEY = "collective.crontab"
@@ -83,10 +84,71 @@ class Run(Persistent):
         }
 
 
+class Lease:
+    """A run in progress: the slot it runs for, when and where it started,
+    until when it holds the job. ``token`` names the claim that took it (a
+    claim whose commit raised finds its own lease by it). Kept inside the
+    job's state; written once, by the claim."""
+
+    def __init__(self, slot, started, client, expires, token=None):
+        self.slot, self.started, self.client = slot, started, client
+        self.expires = expires
+        self.token = token or new_token()
+
+    def __getstate__(self):  # no names: fewer bytes in every claim
+        return (self.slot, self.started, self.client, self.expires, self.token)
+
+    def __setstate__(self, state):
+        self.slot, self.started, self.client, self.expires, self.token = state
+
+    def held(self, now):
+        """Whether the lease still holds the job at ``now``."""
+        return self.expires > now
+
+    def as_dict(self):
+        return {
+            "slot": self.slot,
+            "started": self.started,
+            "client": self.client,
+            "expires": self.expires,
+        }
+
+
+def new_token():
+    """A name for a claim: 64 random bits."""
+    return secrets.token_hex(8)
+
+
+class StoredRuns(Persistent):
+    """The tokens of the leases of a job's last runs whose transaction
+    stored something: each run adds its own in that transaction, so a run
+    whose commit raised can tell whether the storage stored it. An object
+    of its own that only runs write (no conflict with claims or abandons);
+    runs that overlap (one outlived its lease) merge."""
+
+    KEEP = 8
+    tokens = ()
+
+    def __getnewargs__(self):  # referenced by its oid alone: fewer bytes
+        return ()
+
+    def add(self, token):
+        self.tokens = (token, *self.tokens)[: self.KEEP]
+
+    def __contains__(self, token):
+        return token in self.tokens
+
+    def _p_resolveConflict(self, old, committed, new):
+        before = old.get("tokens", ())
+        added = [token for token in new.get("tokens", ()) if token not in before]
+        return {"tokens": (*added, *committed.get("tokens", ()))[: self.KEEP]}
+
+
 class JobState(Persistent):
     """Runtime state of one job. Never stored in the registry."""
 
-    lease = None  # dict(slot, started, client, expires) while a run is on
+    lease = None  # the Lease of the run in progress
+    stored = None  # StoredRuns, from the job's first claim on
     last_run = None  # dict of the latest run (as Run.as_dict, no traceback)
     recent = ()  # (status code, started epoch seconds, duration), newest first
     failing = False  # a failure streak is on (its mail is sent)

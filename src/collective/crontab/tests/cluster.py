@@ -132,7 +132,7 @@ class Cluster(Layer):
                 if item_id.startswith("run-")
             ]
             leases = {
-                job_id: dict(state.lease)
+                job_id: state.lease.as_dict()
                 for job_id, state in crontab.states.items()
                 if state.lease
             }

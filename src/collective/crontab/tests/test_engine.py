@@ -4,6 +4,7 @@ from collective.crontab import api
 from collective.crontab import engine
 from collective.crontab.schedule import utcnow
 from collective.crontab.state import HEARTBEAT_INTERVAL
+from collective.crontab.state import Lease
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import store
 from collective.crontab.tests.base import T0
@@ -237,12 +238,7 @@ class TestLeases(TickTestCase):
         state = self.crontab.state(job_id)
         expires = now + timedelta(seconds=api.get_job(job_id)["max_runtime"])
         started = utcnow()
-        state.lease = {
-            "slot": now,
-            "started": started,
-            "client": "dead:1",
-            "expires": expires,
-        }
+        state.lease = Lease(now, started, "dead:1", expires)
         self.crontab.running[job_id] = expires
         transaction.commit()
 
@@ -262,6 +258,18 @@ class TestLeases(TickTestCase):
         self.assertEqual(abandoned["client"], "dead:1")
         self.assertIn(
             "did not finish within its maximum run time", abandoned["message"]
+        )
+
+    def test_a_held_lease_shows_as_running(self):
+        self.add("crashy", max_runtime=120)
+        api.tick(T0)
+        self.assertIsNone(api.get_job("crashy")["running"])
+        self.die_while_running("crashy", T0)
+        running = api.get_job("crashy")["running"]
+        self.assertEqual(list(running), ["slot", "started", "client", "expires"])
+        self.assertEqual(
+            (running["slot"], running["client"], running["expires"]),
+            (T0, "dead:1", T0 + minutes(2)),
         )
 
 

@@ -4,6 +4,8 @@ commit meets a real ConflictError, and races lost to another connection."""
 from collective.crontab import api
 from collective.crontab import engine
 from collective.crontab.jobs import read_job
+from collective.crontab.state import Lease
+from collective.crontab.status import Status
 from collective.crontab.tests.base import FakeClock
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
@@ -55,27 +57,19 @@ class TestOverlong(TickTestCase):
         self.add("slow", runner="test.record", max_runtime=60)
         api.tick(T0)
         state = self.crontab.state("slow")
-        old = {
-            "slot": T0,
-            "started": T0,
-            "client": engine.CLIENT,
-            "expires": T0 + minutes(1),
-        }
-        new = {
-            "slot": T0 + minutes(120),
-            "started": T0,
-            "client": "other",
-            "expires": T0 + minutes(121),
-        }
+        old = Lease(T0, T0, engine.CLIENT, T0 + minutes(1))
+        new = Lease(T0 + minutes(120), T0, "other", T0 + minutes(121))
         state.lease = new
-        self.crontab.running["slow"] = new["expires"]
+        self.crontab.running["slow"] = new.expires
         transaction.commit()
         summary = engine.Summary(T0, engine._jobs_cache(self.portal, self.crontab))
         job = read_job("slow")
-        outcome = ("warning", "ran 2h, limit 1m", "", T0, T0 + minutes(120))
+        outcome = engine.Outcome(
+            Status.WARNING, "ran 2h, limit 1m", "", T0, T0 + minutes(120)
+        )
         engine._record(self.crontab, job, T0, outcome, summary, old)
         self.assertEqual(self.crontab.state("slow").lease, new)
-        self.assertEqual(self.crontab.running["slow"], new["expires"])
+        self.assertEqual(self.crontab.running["slow"], new.expires)
         self.assertEqual([run["status"] for run in api.history("slow")], ["warning"])
 
 

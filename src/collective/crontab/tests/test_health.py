@@ -5,6 +5,7 @@ from collective.crontab.health import check
 from collective.crontab.health import details
 from collective.crontab.health import HEALTHY_WITHIN
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import Lease
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import store
 from collective.crontab.tests.base import T0
@@ -128,12 +129,7 @@ class TestLateJobs(TickTestCase):
         self.hourly()
         state = self.crontab.state("hourly")
         expires = at(13, 0) + timedelta(hours=1)
-        state.lease = {
-            "slot": at(13, 0),
-            "started": utcnow(),
-            "client": "busy:1",
-            "expires": expires,
-        }
+        state.lease = Lease(at(13, 0), utcnow(), "busy:1", expires)
         transaction.commit()
         self.assertEqual(self.late(at(13, 30)), [])
 

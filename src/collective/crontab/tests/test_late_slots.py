@@ -2,6 +2,7 @@
 slots are one ledger entry per range; never a burst of runs."""
 
 from collective.crontab import api
+from collective.crontab.state import Lease
 from collective.crontab.tests.base import TickTestCase
 from datetime import datetime
 from datetime import UTC
@@ -150,12 +151,7 @@ class TestLateSlots(TickTestCase):
     def test_slots_still_running_are_one_skipped_entry(self):
         self.add_armed("minutely", at(9, 59, 30))
         state = self.crontab.state("minutely")
-        state.lease = {
-            "slot": at(9, 58),
-            "started": at(9, 58),
-            "client": "other",
-            "expires": at(11, 0),
-        }
+        state.lease = Lease(at(9, 58), at(9, 58), "other", at(11, 0))
         transaction.commit()
         api.tick(at(10, 2, 10))
         self.assertEqual(self.ran("minutely"), [])

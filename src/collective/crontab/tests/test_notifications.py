@@ -5,6 +5,7 @@ from collective.crontab.exceptions import JobError
 from collective.crontab.jobs import Job
 from collective.crontab.notifications import PingError
 from collective.crontab.schedule import utcnow
+from collective.crontab.state import Lease
 from collective.crontab.testing import listen_port
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
@@ -147,12 +148,7 @@ class TestFailureMail(MailTestCase):
         api.tick(T0)
         state = self.crontab.state("crashy")
         expires = T0 + timedelta(seconds=60)
-        state.lease = {
-            "slot": T0,
-            "started": utcnow(),
-            "client": "dead:1",
-            "expires": expires,
-        }
+        state.lease = Lease(T0, utcnow(), "dead:1", expires)
         self.crontab.running["crashy"] = expires
         transaction.commit()
         api.tick(T0 + minutes(2))
@@ -354,7 +350,7 @@ class TestPings(PingTestCase):
         self.add("crashy", ping_url=self.url, max_runtime=60)
         api.tick(T0)
         expires = T0 + timedelta(seconds=60)
-        lease = {"slot": T0, "started": T0, "client": "dead:1", "expires": expires}
+        lease = Lease(T0, T0, "dead:1", expires)
         self.crontab.state("crashy").lease = lease
         self.crontab.running["crashy"] = expires
         transaction.commit()

@@ -217,6 +217,155 @@ class TestStorageErrors(RecordingTestCase):
         self.assertIsNone(self.crontab.state("job").lease)
 
 
+class TestCommitRaisedAfterStoring(RecordingTestCase):
+    """A ZEO client that loses its server during a commit the server
+    stored sees ClientDisconnected: the run happened once, and the log
+    says what it was (never a failure, a skipped slot or abandoned)."""
+
+    def setUp(self):
+        super().setUp()
+        self.add("job", schedule="1 12 * * *", max_runtime=60)
+        api.tick(T0)
+
+    def disconnect_after_storing(self, name):
+        """The storage stores the tick's transaction ``name`` ("claim",
+        "take": what the engine gives ``_write``; "run": the runner's),
+        then raises ClientDisconnected from tpc_finish, once."""
+        storage, write = self.portal._p_jar.db().storage, engine._write
+        tpc_finish = storage.tpc_finish
+        armed, raised = [], []
+
+        def write_watched(change, *args, **kwargs):
+            def watched():
+                result = change()
+                if change.__name__ == name:
+                    armed.append(True)
+                return result
+
+            return write(watched, *args, **kwargs)
+
+        def finish_then_disconnect(txn, *args, **kwargs):
+            run = txn.description.startswith(b"collective.crontab: job")
+            tid = tpc_finish(txn, *args, **kwargs)
+            if (armed or (run and name == "run")) and not raised:
+                raised.append(True)
+                raise ClientDisconnected("connection lost after tpc_finish")
+            armed.clear()
+            return tid
+
+        self.patch(engine, "_write", write_watched)
+        self.patch(storage, "tpc_finish", finish_then_disconnect)
+        return raised
+
+    def tick_elsewhere(self, now):
+        """A tick of another client at ``now``; its summary."""
+        summaries = []
+        self.in_other_connection(lambda site: summaries.append(engine.tick(site, now)))
+        transaction.begin()
+        return summaries[0]
+
+    def assert_ran_once(self, summary):
+        self.assertEqual(self.ran("job"), ["ran"])
+        self.assertEqual(self.statuses("job"), ["success"])
+        self.assertEqual([entry["job"] for entry in summary["ran"]], ["job"])
+        self.assertEqual([entry["status"] for entry in summary["ran"]], ["success"])
+        self.assertEqual((summary["skipped"], summary["lost"]), ([], []))
+        self.assertIsNone(self.crontab.state("job").lease)
+        later = self.tick_elsewhere(T0 + minutes(3))  # the lease expired
+        self.assertEqual((later["abandoned"], later["ran"]), ([], []))
+        self.assertEqual(self.statuses("job"), ["success"])
+        self.assertEqual(self.ran("job"), ["ran"])
+
+    def test_run_whose_commit_raised_after_storing_is_a_success(self):
+        raised = self.disconnect_after_storing("run")
+        with self.assertLogs("collective.crontab", "WARNING"):
+            summary = api.tick(T0 + minutes(1))
+        self.assertEqual(raised, [True])
+        self.assert_ran_once(summary)
+        (run,) = api.history("job")
+        self.assertEqual(
+            run["message"],
+            "recorded job\nits commit raised ClientDisconnected: connection "
+            "lost after tpc_finish, but it was stored",
+        )
+        self.assertEqual(run["traceback"], "")
+
+    def test_claim_whose_commit_raised_after_storing_runs_once(self):
+        raised = self.disconnect_after_storing("claim")
+        with self.assertLogs("collective.crontab", "WARNING") as logged:
+            summary = api.tick(T0 + minutes(1))
+        self.assertEqual(raised, [True])
+        self.assertIn("ClientDisconnected", logged.output[0])
+        self.assert_ran_once(summary)
+
+    def test_queued_run_whose_take_raised_after_storing_runs_once(self):
+        api.update_job("job", enabled=False)  # runs only when queued
+        api.run_now("job")
+        transaction.commit()
+        raised = self.disconnect_after_storing("take")
+        with self.assertLogs("collective.crontab", "WARNING"):
+            summary = api.tick(T0 + minutes(0.5))
+        self.assertEqual(raised, [True])
+        self.assertNotIn("job", self.crontab.queue)
+        self.assert_ran_once(summary)
+
+    def test_the_mark_of_a_run_meets_no_claim(self):
+        # While the job runs, another client's tick writes its state (the
+        # slot it skips): the run's commit, which marks its lease, must not
+        # conflict with it.
+        calls = []
+
+        @implementer(ICronRunner)
+        class ClaimedMeanwhile:
+            title = description = "another client ticks while it runs"
+
+            def __call__(runner, site, job):
+                calls.append(job.id)
+                if len(calls) > 1:
+                    return  # a second attempt: the first one conflicted
+                self.in_other_connection(
+                    lambda other: engine.tick(other, T0 + minutes(2))
+                )
+                site.crontab_test_value = "run"
+
+        registry = getGlobalSiteManager()
+        registry.registerUtility(ClaimedMeanwhile(), ICronRunner, "test.meanwhile")
+        self.addCleanup(
+            registry.unregisterUtility, provided=ICronRunner, name="test.meanwhile"
+        )
+        self.add("busy", runner="test.meanwhile")
+        api.tick(T0)
+        api.tick(T0 + minutes(1))
+        self.assertEqual(calls, ["busy"])
+        self.assertEqual(self.statuses("busy"), ["skipped", "success"])
+        (_skipped, run) = api.history("busy")
+        self.assertEqual(run["message"], "")
+        self.assertEqual(self.portal.crontab_test_value, "run")
+        self.assertIsNone(self.crontab.state("busy").lease)
+
+    def test_run_whose_commit_raised_before_storing_is_a_failure(self):
+        commit = transaction.commit
+        raised = []
+
+        def disconnect_then_commit():
+            if transaction.get().description.startswith("collective.crontab: job"):
+                raised.append(True)
+                raise ClientDisconnected("connection lost before the vote")
+            commit()
+
+        self.patch(transaction, "commit", disconnect_then_commit)
+        with self.assertLogs("collective.crontab", "WARNING"):
+            api.tick(T0 + minutes(1))
+        self.assertEqual(raised, [True])
+        (run,) = api.history("job")
+        self.assertEqual(run["status"], "failure")
+        self.assertEqual(
+            run["message"], "ClientDisconnected: connection lost before the vote"
+        )
+        self.assertEqual(self.ran("job"), [])
+        self.assertIsNone(self.crontab.state("job").lease)
+
+
 class TestRecordedLater(RecordingTestCase):
     def fail_one_tick(self):
         self.fail_records(*[StorageError("down")] * engine.RECORD_RETRIES)

@@ -3,6 +3,7 @@
 from collective.crontab.schedule import UTC
 from collective.crontab.state import Crontab
 from collective.crontab.state import JobState
+from collective.crontab.state import StoredRuns
 from datetime import datetime
 from datetime import timedelta
 from ZODB.DB import DB
@@ -146,3 +147,29 @@ class TestConcurrentClients(unittest.TestCase):
         second.commit()  # a ConflictError here would cost b's slot
         first.begin()
         self.assertEqual(dict(one.handled), {"a-job": later, "b-job": later})
+
+    def test_the_stored_runs_of_overlapping_runs_merge(self):
+        # A run that outlived its lease and the next run of the job both
+        # note in ``stored`` that their transaction stored.
+        crontab = Crontab()
+        crontab.state("job", create=True).stored = StoredRuns()
+        crontab.state("job").stored.add("earlier")
+        (one, first), (two, second) = self.clients(crontab)
+        two.state("job").stored.add("late")  # the run that outlived its lease
+        one.state("job").stored.add("next")  # the next run
+        first.commit()
+        second.commit()  # a ConflictError here would run it again
+        first.begin()
+        stored = one.state("job").stored
+        self.assertEqual(stored.tokens, ("late", "next", "earlier"))
+        self.assertNotIn("other", stored)
+
+
+class TestStoredRuns(unittest.TestCase):
+    def test_the_last_runs_are_kept(self):
+        stored = StoredRuns()
+        for index in range(StoredRuns.KEEP + 2):
+            stored.add(str(index))
+        self.assertEqual(len(stored.tokens), StoredRuns.KEEP)
+        self.assertIn(str(StoredRuns.KEEP + 1), stored)
+        self.assertNotIn("0", stored)

@@ -5,7 +5,9 @@ from collective.crontab.interfaces import JOBS_PREFIX
 from collective.crontab.jobs import read_job
 from collective.crontab.jobs import writing_records
 from collective.crontab.notifications import ALLOW_PRIVATE
+from collective.crontab.state import Lease
 from collective.crontab.testing import INTEGRATION_TESTING
+from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import store
 from collective.crontab.tests.base import T0
 from collective.crontab.tests.base import TickTestCase
@@ -55,8 +57,8 @@ class TestUpgradeTo1001(unittest.TestCase):
     def record(self, job_id, name):
         return self.registry.records.get(f"{JOBS_PREFIX}/{job_id}.{name}")
 
-    def test_the_profile_is_at_1006_and_1000_needs_the_upgrades(self):
-        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1006")
+    def test_the_profile_is_at_1007_and_1000_needs_the_upgrades(self):
+        self.assertEqual(self.setup.getVersionForProfile(PROFILE), "1007")
         steps = self.setup.listUpgrades(PROFILE)
         self.assertEqual(
             [
@@ -72,6 +74,7 @@ class TestUpgradeTo1001(unittest.TestCase):
                 "Add the setting that allows pings to private addresses",
                 "Change logs and origins of shipped cron jobs",
                 "Index the schedules and handled slots of all cron jobs",
+                "Turn the leases of running cron jobs into Lease objects",
             ],
         )
 
@@ -199,3 +202,39 @@ class TestUpgradeTo1006(TickTestCase):
         summary = api.tick(T0.replace(hour=0) + timedelta(days=1, minutes=1))
         self.assertEqual([entry["job"] for entry in summary["ran"]], ["armed"])
         self.assertIn("new", self.crontab.handled)  # armed by that tick
+
+
+class TestUpgradeTo1007(TickTestCase):
+    def setUp(self):
+        super().setUp()
+        self.setup = self.portal.portal_setup
+        self.add("crashy", schedule="1 12 * * *", max_runtime=60)
+        api.tick(T0)
+        self.crontab.state("crashy").lease = {
+            "slot": T0,
+            "started": T0,
+            "client": "dead:1",
+            "expires": T0 + minutes(1),
+        }
+        self.crontab.running["crashy"] = T0 + minutes(1)
+        self.setup.setLastVersionForProfile(PROFILE, "1006")
+        transaction.commit()
+
+    def test_a_stored_lease_becomes_a_lease_the_engine_reads(self):
+        self.setup.upgradeProfile(PROFILE)
+        lease = self.crontab.state("crashy").lease
+        self.assertIsInstance(lease, Lease)
+        self.assertEqual(
+            lease.as_dict(),
+            {
+                "slot": T0,
+                "started": T0,
+                "client": "dead:1",
+                "expires": T0 + minutes(1),
+            },
+        )
+        transaction.commit()
+        summary = api.tick(T0 + minutes(2))
+        self.assertEqual(summary["abandoned"], [{"job": "crashy"}])
+        statuses = [run["status"] for run in api.history("crashy", limit=None)]
+        self.assertEqual(statuses, ["success", "abandoned"])
