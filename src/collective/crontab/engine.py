@@ -539,16 +539,23 @@ def _ledger(state, job, slots, status, reason):
             slots.last.isoformat(),
         )
     message = f"{status.capitalize()} {what}: {reason}"
-    state.append(
-        job.history,
-        slot=slots.first,
-        started=started,
-        finished=started,
-        duration=0.0,
-        status=status,
-        message=message,
-        traceback="",
-        client=CLIENT,
+    outcome = Outcome(status, message, "", started, started)
+    _log(state, job.history, slots.first, outcome)
+
+
+def _log(state, limit, slot, outcome, client=CLIENT):
+    """Append the run of ``slot`` that ended as ``outcome`` on ``client``
+    to the job's log, trimmed to ``limit`` runs."""
+    return state.append(
+        limit,
+        slot=slot,
+        started=outcome.started,
+        finished=outcome.finished,
+        duration=outcome.duration,
+        status=outcome.status,
+        message=outcome.message,
+        traceback=outcome.traceback,
+        client=client,
     )
 
 
@@ -733,17 +740,7 @@ class _Record:
             )
             if taken_for_dead is not None:
                 state.discard(taken_for_dead)
-        state.append(
-            self.limit,
-            slot=self.slot,
-            started=outcome.started,
-            finished=outcome.finished,
-            duration=outcome.duration,
-            status=outcome.status,
-            message=outcome.message,
-            traceback=outcome.traceback,
-            client=CLIENT,
-        )
+        _log(state, self.limit, self.slot, outcome)
         notifications.run_recorded(self.job_id, state)
         if lease is not None and _own_lease(state, lease.token) is not None:
             state.lease = None
@@ -813,18 +810,12 @@ def _abandon(crontab, job_id, now, summary, released):
 
 def _abandon_lease(crontab, job_id, state, limit):
     lease = state.lease
-    state.append(
-        limit,
-        slot=lease.slot,
-        started=lease.started,
-        finished=lease.expires,
-        duration=(lease.expires - lease.started).total_seconds(),
-        status=Status.ABANDONED,
-        traceback="",
-        client=lease.client,
-        message=f"Abandoned: the run started on {lease.client} did not finish "
-        "within its maximum run time; its process probably died",
+    message = (
+        f"Abandoned: the run started on {lease.client} did not finish within "
+        "its maximum run time; its process probably died"
     )
+    outcome = Outcome(Status.ABANDONED, message, "", lease.started, lease.expires)
+    _log(state, limit, lease.slot, outcome, lease.client)
     notifications.run_recorded(job_id, state)
     state.lease = None
     if job_id in crontab.running:
