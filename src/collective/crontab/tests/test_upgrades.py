@@ -26,7 +26,9 @@ PROFILE = "collective.crontab:default"
 NEW_FIELDS = ("notify", "notify_recovery", "ping_url")
 
 
-class TestUpgradeTo1001(unittest.TestCase):
+class UpgradeTestCase(unittest.TestCase):
+    """A site with the add-on, the test user a Manager."""
+
     layer = INTEGRATION_TESTING
 
     def setUp(self):
@@ -34,6 +36,11 @@ class TestUpgradeTo1001(unittest.TestCase):
         self.setup = self.portal.portal_setup
         self.registry = getUtility(IRegistry)
         setRoles(self.portal, TEST_USER_ID, ["Manager"])
+
+
+class TestUpgradeTo1001(UpgradeTestCase):
+    def setUp(self):
+        super().setUp()
         for job_id in ("nightly", "hourly"):
             api.add_job(
                 job_id,
@@ -104,14 +111,9 @@ class TestUpgradeTo1001(unittest.TestCase):
         self.assertEqual(read_job("nightly").ping_url, "https://hc-ping.com/x")
 
 
-class TestUpgradeTo1003(unittest.TestCase):
-    layer = INTEGRATION_TESTING
-
+class TestUpgradeTo1003(UpgradeTestCase):
     def setUp(self):
-        self.portal = self.layer["portal"]
-        self.setup = self.portal.portal_setup
-        self.registry = getUtility(IRegistry)
-        setRoles(self.portal, TEST_USER_ID, ["Manager"])
+        super().setUp()
         self.portal.acl_users.userFolderAddUser("editor", "secret-pw-1", [], [])
         owners = {"root": SITE_OWNER_NAME, "site": "editor", "gone": "ghost"}
         for job_id, owner in owners.items():
@@ -141,15 +143,7 @@ class TestUpgradeTo1003(unittest.TestCase):
         self.assertIn("Crontab Clock", roles)
 
 
-class TestUpgradeTo1004(unittest.TestCase):
-    layer = INTEGRATION_TESTING
-
-    def setUp(self):
-        self.portal = self.layer["portal"]
-        self.setup = self.portal.portal_setup
-        self.registry = getUtility(IRegistry)
-        setRoles(self.portal, TEST_USER_ID, ["Manager"])
-
+class TestUpgradeTo1004(UpgradeTestCase):
     def test_upgrade_adds_the_ping_setting_switched_off(self):
         del self.registry.records[ALLOW_PRIVATE]
         self.setup.setLastVersionForProfile(PROFILE, "1003")
