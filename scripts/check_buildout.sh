@@ -39,8 +39,17 @@ done
 curl -fs -o /dev/null "http://127.0.0.1:$PORT/" || { cat "$CHECK/instance.log"; echo "bin/instance does not answer"; exit 1; }
 echo "bin/instance answers on port $PORT after ${second}s"
 # The site is Plone 6.2's Classic UI, as make run builds it: Barceloneta.
-curl -fs "http://localhost:$PORT/Plone" | grep -q '++theme++barceloneta/css/barceloneta' \
-    || { echo "check-buildout: FAILED, the site does not link the Barceloneta theme"; exit 1; }
+# localhost, not 127.0.0.1: plone.app.theming leaves 127.0.0.1 unthemed. The
+# page goes to a file first: `curl | grep -q` under pipefail fails whenever
+# grep exits on its match before curl has written the rest (curl: exit 23).
+STATUS=$(curl -s -o "$CHECK/front.html" -w '%{http_code}' "http://localhost:$PORT/Plone") || true
+if [ "$STATUS" != 200 ] || ! grep -q '++theme++barceloneta/css/barceloneta' "$CHECK/front.html"; then
+    echo "check-buildout: FAILED, the site does not link the Barceloneta theme (HTTP $STATUS)"
+    grep -o '<link [^>]*stylesheet[^>]*>' "$CHECK/front.html" || true
+    tail -n 60 "$CHECK/instance.log"
+    exit 1
+fi
+echo "the site links the Barceloneta theme (HTTP $STATUS)"
 echo "waiting ${WAIT}s for the clock"
 for second in $(seq 1 "$WAIT"); do
     kill -0 "$PID" 2>/dev/null || { cat "$CHECK/instance.log"; echo "bin/instance died"; exit 1; }
