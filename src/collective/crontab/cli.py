@@ -183,10 +183,9 @@ def list_jobs(args):
 
 def show(args):
     from collective.crontab import api
-    from collective.crontab.jobs import FIELDS
 
     job = api.get_job(args.job_id)
-    for name in ("id", *FIELDS, *STATE):
+    for name in ("id", *api.FIELDS, *STATE):
         value = _when(job[name]) if name == "next_run" else job[name]
         print(f"{name + ':':<19} {value}")
     last = job["last_run"]
@@ -231,11 +230,10 @@ def tick(args):
 def set_enabled(enabled):
     def command(args):
         from collective.crontab import api
-        from collective.crontab.state import Via
 
         import transaction
 
-        api.update_job(args.job_id, enabled=enabled, via=Via.CLI)
+        api.update_job(args.job_id, enabled=enabled, via=api.Via.CLI)
         transaction.commit()
         print("{} {}".format(args.job_id, "enabled" if enabled else "disabled"))
         return OK

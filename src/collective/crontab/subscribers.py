@@ -14,6 +14,8 @@ from zExceptions import Forbidden
 from zope.component import queryUtility
 from zope.component.hooks import getSite
 
+import transaction
+
 
 #: Changing these fields re-arms the job: its next slot is counted from the
 #: next tick, never from a slot in the past.
@@ -38,6 +40,9 @@ def job_record_changed(event):
     if job_id is None or not _of_the_site(event, name):
         return
     if not may_write_records():
+        # The value is stored already: doomed, the transaction cannot
+        # commit it even where the refusal is caught.
+        transaction.get().doom()
         raise Forbidden(
             f"Cron job '{job_id}': its records ({name}) change only through "
             "collective.crontab (the Cron jobs control panel, @crontab, "

@@ -7,12 +7,17 @@ from collective.crontab import api
 from collective.crontab.jobs import read_job
 from collective.crontab.tests.base import minutes
 from collective.crontab.tests.base import T0
+from collective.crontab.tests.base import TickTestCase
 from collective.crontab.tests.test_restapi import JOB
 from collective.crontab.tests.test_restapi import RestTestCase
 from plone.app.testing import login
 from plone.app.testing import SITE_OWNER_NAME
 from plone.app.testing import TEST_USER_NAME
 from plone.app.testing import TEST_USER_PASSWORD
+from plone.registry.interfaces import IRegistry
+from transaction.interfaces import DoomedTransaction
+from zExceptions import Forbidden
+from zope.component import getUtility
 
 import re
 import requests
@@ -304,3 +309,20 @@ class TestTheRegistryIsNoWayIn(CookieTestCase):
         self.fresh()
         self.assertIsNone(read_job("imported"))
         self.assertEqual([job["id"] for job in api.jobs()], ["theirs"])
+
+
+class TestARefusedChangeIsNeverStored(TickTestCase):
+    """Python code that catches the registry's refusal and commits anyway
+    keeps nothing: the refusal dooms the transaction."""
+
+    def test_catching_the_refusal_and_committing_keeps_nothing(self):
+        self.add("job")
+        owner = read_job("job").owner
+        registry = getUtility(IRegistry)
+        with self.assertRaises(Forbidden):
+            registry["collective.crontab.jobs/job.owner"] = "/" + SITE_OWNER_NAME
+        with self.assertRaises(DoomedTransaction):
+            transaction.commit()
+        transaction.abort()
+        self.assertEqual(read_job("job").owner, owner)
+        self.assertEqual([change["via"] for change in api.changes("job")], ["api"])
