@@ -63,7 +63,7 @@ def _site(permission):
     site = getSite()
     if not getSecurityManager().checkPermission(permission, site):
         raise Unauthorized(f"You may not {_VERBS[permission]} in this site")
-    problem = not_ready(site)
+    problem = not_ready(get_crontab(site))
     if problem is not None:
         raise NotInstalled(problem)
     return site

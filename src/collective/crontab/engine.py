@@ -205,10 +205,10 @@ def tick(site, now=None):
     """
     refuse_nested()
     now = now or utcnow()
-    problem = not_ready(site)
+    crontab = get_crontab(site)
+    problem = not_ready(crontab)
     if problem is not None:
         raise NotInstalled(f"{problem} ({site.getId()})")
-    crontab = get_crontab(site)
     cache = _jobs_cache(site, crontab)
     summary = Summary(now, cache)
     _record_unrecorded(crontab)

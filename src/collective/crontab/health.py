@@ -47,10 +47,10 @@ def check(site, now=None):
     time now) as a dict: ``healthy``, ``clock``, ``late``, ``invalid`` and
     ``problems`` (one sentence each). Checks no permission."""
     now = now or utcnow()
-    problem = not_ready(site)
+    crontab = get_crontab(site)
+    problem = not_ready(crontab)
     if problem is not None:
         return {"healthy": False, "now": now, "problems": [problem]}
-    crontab = get_crontab(site)
     clock = clock_status(crontab, now)
     at, client, seconds = clock["last_tick"], clock["client"], clock["seconds_ago"]
     problems = []

@@ -383,10 +383,9 @@ def get_crontab(site, create=False):
     return crontab
 
 
-def not_ready(site):
-    """Why the crontab of ``site`` cannot be used, or None: the add-on is
-    not installed, or its containers predate the upgrade steps."""
-    crontab = get_crontab(site)
+def not_ready(crontab):
+    """Why ``crontab`` (what ``get_crontab`` found) cannot be used, or None:
+    the add-on is not installed, or its containers predate the upgrade steps."""
     if crontab is None:
         return "collective.crontab is not installed in this site"
     if getattr(crontab, "schedules", None) is None:
